@@ -1,0 +1,5 @@
+/* Registry group table placeholder: replaced by the group's indicator file. */
+#include "ta_int.h"
+
+const kz_ta_info *const kz_ta_momentum_table = NULL;
+const size_t kz_ta_momentum_count = 0;

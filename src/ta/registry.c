@@ -1,0 +1,2 @@
+/* Indicator registry glue (placeholder until the framework lands). */
+#include "ta_int.h"

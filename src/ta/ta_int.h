@@ -1,0 +1,45 @@
+/* Internal declarations shared by the files of src/ta/ (not installed). */
+#ifndef KZ_TA_INT_H
+#define KZ_TA_INT_H
+
+#include "kizashi/core.h"
+#include "kizashi/ta.h"
+
+#include <math.h>
+#include <stddef.h>
+
+/* Registry groups: each group file defines its table (sorted by name) and count. registry.c
+ * concatenates them in this order: overlap, momentum, volatility, volume, cycle, statistic,
+ * price, math, pattern. A group with no entry yet defines table = NULL, count = 0. */
+extern const kz_ta_info *const kz_ta_overlap_table;
+extern const size_t kz_ta_overlap_count;
+extern const kz_ta_info *const kz_ta_momentum_table;
+extern const size_t kz_ta_momentum_count;
+extern const kz_ta_info *const kz_ta_volatility_table; /* volatility + volume + statistic + price + math */
+extern const size_t kz_ta_volatility_count;
+extern const kz_ta_info *const kz_ta_cycle_table; /* HT_* and candlestick patterns */
+extern const size_t kz_ta_cycle_count;
+
+/* ---- moving averages of any TA-Lib MA type (implemented in overlap.c), used by every indicator
+ * with a matype parameter (MACDEXT, STOCH, BBANDS, APO, PPO, ADOSC, STOCHRSI, ...).
+ * in[0..n) -> out[0..n) with NaN for i < lookback. `work` holds kz_ta_ma_work(n, period, type)
+ * doubles. Lookback equals TA-Lib's TA_MA_Lookback(period, type) (MAMA: fast 0.5, slow 0.05;
+ * T3: vfactor 0.7). `in` may contain leading NaNs: the MA then starts `lead` bars later, i.e.
+ * it is computed on in[lead..n) and written to out[lead..n) (TA-Lib composes functions this
+ * way: the inner output's begIdx offsets the outer call). */
+int kz_ta_ma_lookback(int period, kz_matype type);
+size_t kz_ta_ma_work(size_t n, int period, kz_matype type);
+void kz_ta_ma(size_t n, const double *in, int period, kz_matype type, double *out, double *work);
+
+/* Fill out[0..k) with NaN (k clamped to n). */
+static inline void kz_ta_nan_fill(double *out, size_t n, size_t k)
+{
+    if (k > n) {
+        k = n;
+    }
+    for (size_t i = 0; i < k; i++) {
+        out[i] = NAN;
+    }
+}
+
+#endif
