@@ -97,7 +97,9 @@ typedef enum kz_ta_scale {
 typedef struct kz_ta_param {
     const char *name; /* TA-Lib optIn name lower-cased as in TA-Lib's Python wrapper */
     kz_ta_param_type type;
-    double def, min, max;
+    double def, min, max;        /* default and TA-Lib's valid range (validation) */
+    double search_min, search_max; /* the range a strategy search draws from (SPEC 6.4); 0,0 =
+                                      use min..max */
 } kz_ta_param;
 
 /* Batch kernel: in[k] is the k-th input column (see info->inputs), params[] as in info->params
