@@ -31,6 +31,25 @@ int kz_ta_ma_lookback(int period, kz_matype type);
 size_t kz_ta_ma_work(size_t n, int period, kz_matype type);
 void kz_ta_ma(size_t n, const double *in, int period, kz_matype type, double *out, double *work);
 
+/* ---- streaming moving averages (overlap_ma.c): the same operations as kz_ta_ma one value at a
+ * time, so composite indicators can stream in O(1) and stay bit-identical to their batch kernel.
+ * A state is kz_ta_ma_state_size(period, type) bytes (8-aligned; kz_ta_ma_work doubles). Leading
+ * NaN inputs give NaN and do not start the average (the composition rule above); after the
+ * first non-NaN input every input must be finite. */
+size_t kz_ta_ma_state_size(int period, kz_matype type);
+void kz_ta_ma_state_init(void *state, int period, kz_matype type);
+/* T3 with an explicit volume factor; MAMA with explicit limits (size: kz_ta_ma_state_size(2,
+ * KZ_MA_MAMA)). */
+void kz_ta_ma_state_init_t3(void *state, int period, double vfactor);
+void kz_ta_ma_state_init_mama(void *state, double fastlimit, double slowlimit);
+/* Push one value, return the MA at this bar (NaN during warm-up). */
+double kz_ta_ma_state_step(void *state, double x);
+/* MAMA only: the FAMA of the last step (NaN during warm-up or for other types). */
+double kz_ta_ma_state_fama(const void *state);
+/* Push in[0..n) and write out[0..n) (and the FAMA into fama[] when not NULL); out may alias in.
+ * kz_ta_ma(n, in, p, t, out, work) == kz_ta_ma_state_init(work, p, t) + kz_ta_ma_run(...). */
+void kz_ta_ma_run(void *state, size_t n, const double *in, double *out, double *fama);
+
 /* Fill out[0..k) with NaN (k clamped to n). */
 static inline void kz_ta_nan_fill(double *out, size_t n, size_t k)
 {
