@@ -1,0 +1,155 @@
+/* kizashi CLI shared helpers: long-option parser, value parsers, store opening, error output. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "error: %s: ", what);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n%s", usage);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, size_t n_opts, const char *name, size_t len)
+{
+    for (size_t i = 0; i < n_opts; i++) {
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0) {
+            return &opts[i];
+        }
+    }
+    return NULL;
+}
+
+/* The value of "--name=VALUE" or "--name VALUE" (advancing *i); NULL if missing. */
+static const char *option_value(int argc, char **argv, int *i, const char *eq)
+{
+    if (eq) {
+        return eq + 1;
+    }
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+int cli_parse(cli_ctx *ctx,
+              int argc,
+              char **argv,
+              const cli_opt *opts,
+              size_t n_opts,
+              const char *usage,
+              int *n_pos)
+{
+    int npos = 0, only_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            argv[1 + npos++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const cli_opt *o = a[1] == '-' ? find_opt(opts, n_opts, name, len) : NULL;
+        int is_db = !o && a[1] == '-' && len == 2 && strncmp(name, "db", 2) == 0;
+        if (!o && !is_db) {
+            return cli_usage_error(usage, "unknown option '%s'", a);
+        }
+        if (o && o->kind == CLI_FLAG) {
+            if (eq) {
+                return cli_usage_error(usage, "option --%s takes no value", o->name);
+            }
+            *o->flag = 1;
+            continue;
+        }
+        const char *v = option_value(argc, argv, &i, eq);
+        if (!v) {
+            return cli_usage_error(usage, "option --%.*s needs a value", (int)len, name);
+        }
+        if (is_db) {
+            ctx->db_path = v;
+        } else {
+            *o->str = v;
+        }
+    }
+    *n_pos = npos;
+    return CLI_CONTINUE;
+}
+
+int cli_parse_tf(const char *usage, const char *opt, const char *s, kz_timeframe *out)
+{
+    if (kz_timeframe_parse(s, out) != KZ_OK) {
+        return cli_usage_error(usage, "--%s: '%s' is not a timeframe (1m 5m 15m 30m 1h 4h 1d)", opt,
+                               s);
+    }
+    return CLI_CONTINUE;
+}
+
+int cli_parse_time(const char *usage, const char *opt, const char *s, int64_t *out)
+{
+    if (kz_time_parse(s, strlen(s), out) != KZ_OK) {
+        return cli_usage_error(usage, "--%s: '%s' is not a time (ISO-8601 or epoch ms)", opt, s);
+    }
+    return CLI_CONTINUE;
+}
+
+int cli_parse_u64(const char *usage, const char *opt, const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (s[0] == '-' || s[0] == '\0' || *end != '\0' || errno == ERANGE) {
+        return cli_usage_error(usage, "--%s: '%s' is not a non-negative integer", opt, s);
+    }
+    *out = (uint64_t)v;
+    return CLI_CONTINUE;
+}
+
+int cli_open_store(const cli_ctx *ctx, kz_store **out)
+{
+    kz_error err;
+    if (kz_store_open(ctx->db_path, out, &err) != KZ_OK) {
+        cli_error(ctx->db_path, "%s", err.msg);
+        return CLI_EXIT_RUNTIME;
+    }
+    return CLI_CONTINUE;
+}
+
+int cli_store_error(const kz_store *st, const char *what)
+{
+    cli_error(what, "%s", kz_store_errmsg(st));
+    return CLI_EXIT_RUNTIME;
+}
+
+char *cli_fmt_double(double v, char *buf)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (prec == 17 || strtod(buf, NULL) == v) {
+            break;
+        }
+    }
+    return buf;
+}

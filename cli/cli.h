@@ -1,0 +1,70 @@
+/* kizashi CLI shared helpers: option parsing, value parsing, opening the store, error output.
+ * Verbs live in cmd_<verb>.c and are listed in the dispatch table in main.c. */
+#ifndef KZ_CLI_H
+#define KZ_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kizashi/kizashi.h"
+
+/* Exit codes: 0 success, 1 runtime error, 2 usage error. CLI_CONTINUE = keep going. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2, CLI_CONTINUE = -1 };
+
+/* State shared by every verb. */
+typedef struct cli_ctx {
+    const char *db_path; /* --db, else $KIZASHI_DB, else KZ_STORE_DEFAULT_PATH */
+} cli_ctx;
+
+/* A verb: argv[0] is the verb's name; returns the process exit code. */
+typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);
+
+typedef enum cli_opt_kind { CLI_FLAG, CLI_STR } cli_opt_kind;
+
+/* One long option "--name" (CLI_FLAG sets *flag = 1; CLI_STR takes "--name VALUE" or
+ * "--name=VALUE" into *str, a view into argv). */
+typedef struct cli_opt {
+    const char *name;
+    cli_opt_kind kind;
+    const char **str;
+    int *flag;
+} cli_opt;
+
+/* Parse argv[1..argc) against `opts` plus the options every verb takes (--db PATH, --help/-h).
+ * Positional arguments are moved to argv[1..*n_pos]. Returns CLI_CONTINUE, or the exit code to
+ * return at once: 0 after --help (usage printed to stdout), 2 on a usage error (printed with the
+ * usage to stderr). */
+int cli_parse(cli_ctx *ctx,
+              int argc,
+              char **argv,
+              const cli_opt *opts,
+              size_t n_opts,
+              const char *usage,
+              int *n_pos);
+
+/* Print "error: <what>: <why>" to stderr. */
+void cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "error: <why>" and the usage to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Value parsers for option arguments: CLI_CONTINUE when valid, else a usage error (2) naming
+ * the option. Time accepts ISO-8601 or epoch seconds/milliseconds (kz_time_parse). */
+int cli_parse_tf(const char *usage, const char *opt, const char *s, kz_timeframe *out);
+int cli_parse_time(const char *usage, const char *opt, const char *s, int64_t *out);
+int cli_parse_u64(const char *usage, const char *opt, const char *s, uint64_t *out);
+
+/* Open the store at ctx->db_path; on failure prints the error and returns CLI_EXIT_RUNTIME. */
+int cli_open_store(const cli_ctx *ctx, kz_store **out);
+/* Print "error: <what>: <store message>" and return CLI_EXIT_RUNTIME. */
+int cli_store_error(const kz_store *st, const char *what);
+
+/* Shortest decimal that reads back as the same double ("91319.2", not "91319.199999999997");
+ * buf holds at least 32 bytes. Returns buf. */
+char *cli_fmt_double(double v, char *buf);
+
+/* Verbs (one file each). */
+int cmd_import(cli_ctx *ctx, int argc, char **argv);
+int cmd_data(cli_ctx *ctx, int argc, char **argv);
+int cmd_synth(cli_ctx *ctx, int argc, char **argv);
+
+#endif
