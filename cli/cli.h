@@ -66,5 +66,6 @@ char *cli_fmt_double(double v, char *buf);
 int cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cmd_data(cli_ctx *ctx, int argc, char **argv);
 int cmd_synth(cli_ctx *ctx, int argc, char **argv);
+int cmd_ta(cli_ctx *ctx, int argc, char **argv);
 
 #endif

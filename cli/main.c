@@ -32,6 +32,7 @@ static const verb VERBS[] = {
     {"import", cmd_import, "import bars, funding or open-interest files into the store"},
     {"data", cmd_data, "list stored series (data list) or print bars as CSV (data show)"},
     {"synth", cmd_synth, "generate and store synthetic bars, funding and open interest"},
+    {"ta", cmd_ta, "list indicators or compute one over stored bars"},
     {"version", cmd_version, "print the version"},
 };
 #define N_VERBS (sizeof VERBS / sizeof VERBS[0])

@@ -1,0 +1,108 @@
+/* Internal declarations shared by the volatility, volume, statistic, price-transform and
+ * math-operator indicators (volatility.c, volume.c, statistic.c, price.c) and their table. */
+#ifndef KZ_MISC_INT_H
+#define KZ_MISC_INT_H
+
+#include "ta_int.h"
+
+/* Every indicator of these groups is written once, as an O(1) streaming state machine
+ * (size / init / step). Its batch kernel initialises the same state in the kernel's scratch
+ * (`work`) and steps it over the bars, so batch and stream perform the same floating-point
+ * operations in the same order and agree bit for bit by construction. */
+
+/* Step `state` over bars 0..n-1 of the input columns, writing the output columns. */
+void kz_misc_drive(size_t n,
+                   const double *const *in,
+                   int n_in,
+                   double *const *out,
+                   int n_out,
+                   void *state,
+                   kz_ta_state_step_fn step);
+
+/* Number of doubles that hold `bytes` bytes (the batch scratch size of a state). */
+size_t kz_misc_doubles(size_t bytes);
+
+/* TA-Lib's zero tests (ta_utility.h, 0.6.4): |v| < 1e-8 and v < 1e-8. */
+static inline int kz_misc_is_zero(double v)
+{
+    return -0.00000001 < v && v < 0.00000001;
+}
+
+static inline int kz_misc_is_zero_or_neg(double v)
+{
+    return v < 0.00000001;
+}
+
+/* The registry entry points of indicator `name`: batch kernel, scratch size and the streaming
+ * state functions. */
+#define KZ_MISC_DECL(name)                                                                         \
+    void kz_misc_##name##_batch(size_t n, const double *const *in, const double *params,           \
+                                double *const *out, double *work);                                 \
+    size_t kz_misc_##name##_work(size_t n, const double *params);                                  \
+    size_t kz_misc_##name##_size(const double *params);                                            \
+    void kz_misc_##name##_init(void *state, const double *params);                                 \
+    void kz_misc_##name##_step(void *state, const double *in, double *out)
+
+/* Define the entry points of `name` from file-local state functions (several indicators share
+ * one state machine with a different init). n_in / n_out = the registry row's counts. */
+#define KZ_MISC_DEFINE(name, size_fn, init_fn, step_fn, n_in, n_out)                               \
+    size_t kz_misc_##name##_size(const double *params)                                             \
+    {                                                                                              \
+        return size_fn(params);                                                                    \
+    }                                                                                              \
+    void kz_misc_##name##_init(void *state, const double *params)                                  \
+    {                                                                                              \
+        init_fn(state, params);                                                                    \
+    }                                                                                              \
+    void kz_misc_##name##_step(void *state, const double *in, double *out)                         \
+    {                                                                                              \
+        step_fn(state, in, out);                                                                   \
+    }                                                                                              \
+    size_t kz_misc_##name##_work(size_t n, const double *params)                                   \
+    {                                                                                              \
+        (void)n;                                                                                   \
+        return kz_misc_doubles(size_fn(params));                                                   \
+    }                                                                                              \
+    void kz_misc_##name##_batch(size_t n, const double *const *in, const double *params,           \
+                                double *const *out, double *work)                                  \
+    {                                                                                              \
+        init_fn(work, params);                                                                     \
+        kz_misc_drive(n, in, n_in, out, n_out, work, step_fn);                                     \
+    }
+
+/* volatility.c */
+KZ_MISC_DECL(atr);
+KZ_MISC_DECL(natr);
+KZ_MISC_DECL(trange);
+/* volume.c */
+KZ_MISC_DECL(ad);
+KZ_MISC_DECL(adosc);
+KZ_MISC_DECL(obv);
+/* statistic.c */
+KZ_MISC_DECL(beta);
+KZ_MISC_DECL(correl);
+KZ_MISC_DECL(linearreg);
+KZ_MISC_DECL(linearreg_angle);
+KZ_MISC_DECL(linearreg_intercept);
+KZ_MISC_DECL(linearreg_slope);
+KZ_MISC_DECL(stddev);
+KZ_MISC_DECL(tsf);
+KZ_MISC_DECL(var);
+/* price.c: price transforms and math operators */
+KZ_MISC_DECL(avgprice);
+KZ_MISC_DECL(medprice);
+KZ_MISC_DECL(typprice);
+KZ_MISC_DECL(wclprice);
+KZ_MISC_DECL(add);
+KZ_MISC_DECL(div);
+KZ_MISC_DECL(max);
+KZ_MISC_DECL(maxindex);
+KZ_MISC_DECL(min);
+KZ_MISC_DECL(minindex);
+KZ_MISC_DECL(minmax);
+KZ_MISC_DECL(minmaxindex);
+KZ_MISC_DECL(mult);
+KZ_MISC_DECL(sub);
+KZ_MISC_DECL(sum);
+
+#endif
