@@ -1,5 +1,0 @@
-/* Registry group table placeholder: replaced by the group's indicator file. */
-#include "ta_int.h"
-
-const kz_ta_info *const kz_ta_momentum_table = NULL;
-const size_t kz_ta_momentum_count = 0;

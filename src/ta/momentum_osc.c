@@ -1,0 +1,580 @@
+/* Windowed momentum oscillators, TA-Lib 0.6.4 exact: MOM, ROC, ROCP, ROCR, ROCR100, BOP, CCI,
+ * WILLR, AROON, AROONOSC, ULTOSC, STOCH, STOCHF. */
+#include <math.h>
+#include <string.h>
+
+#include "momentum_int.h"
+
+/* ================================================================ window extremes
+ * TA-Lib's highest/lowest tracking (ta_WILLR.c, ta_AROON.c, ta_STOCHF.c): keep the extreme and
+ * its bar; rescan the window only when that bar leaves it. Ties go to the most recent bar (AROON
+ * depends on it). Values of bar j live at x[j % cap]. */
+typedef struct extreme {
+    int64_t idx;
+    double val;
+} extreme;
+
+static int beats(double a, double b, int is_max)
+{
+    return is_max ? a >= b : a <= b;
+}
+
+/* Updates `e` for the window [t-w+1, t]; call for every t >= w-1 (e->idx starts at -1). */
+static void extreme_push(extreme *e, const double *x, size_t cap, int64_t t, int64_t w, int is_max)
+{
+    int64_t lo = t - w + 1;
+    if (e->idx < lo) {
+        e->idx = lo;
+        e->val = x[(size_t)lo % cap];
+        for (int64_t j = lo + 1; j <= t; j++) {
+            double v = x[(size_t)j % cap];
+            if (beats(v, e->val, is_max)) {
+                e->idx = j;
+                e->val = v;
+            }
+        }
+    } else {
+        double v = x[(size_t)t % cap];
+        if (beats(v, e->val, is_max)) {
+            e->idx = t;
+            e->val = v;
+        }
+    }
+}
+
+/* High/low window of p bars; the caller's ring holds highs in [0, p) and lows in [p, 2p). */
+typedef struct hl_window {
+    int p;
+    int64_t t;
+    extreme hi, lo;
+} hl_window;
+
+static void hl_init(hl_window *w, int p)
+{
+    memset(w, 0, sizeof *w);
+    w->p = p;
+    w->hi.idx = -1;
+    w->lo.idx = -1;
+}
+
+/* Pushes bar w->t; returns 1 once the window is full (w->hi, w->lo then hold its extremes). */
+static int hl_push(hl_window *w, double *ring, double high, double low)
+{
+    size_t p = (size_t)w->p;
+    int64_t t = w->t++;
+    ring[(size_t)t % p] = high;
+    ring[p + (size_t)t % p] = low;
+    if (t < w->p - 1) {
+        return 0;
+    }
+    extreme_push(&w->lo, ring + p, p, t, w->p, 0);
+    extreme_push(&w->hi, ring, p, t, w->p, 1);
+    return 1;
+}
+
+/* ================================================================ MOM and the ROC family
+ * TA-Lib ta_MOM.c / ta_ROC*.c: compare x[t] with x[t-p]; a zero x[t-p] gives 0. */
+typedef enum roc_kind { K_MOM, K_ROC, K_ROCP, K_ROCR, K_ROCR100 } roc_kind;
+
+typedef struct roc_state {
+    int p;
+    roc_kind kind;
+    int64_t t;
+    double ring[]; /* x of the last p bars, slot t % p */
+} roc_state;
+
+static double roc_value(roc_kind kind, double x, double old)
+{
+    if (kind == K_MOM) {
+        return x - old;
+    }
+    if (old == 0.0) {
+        return 0.0;
+    }
+    switch (kind) {
+    case K_ROC:
+        return ((x / old) - 1.0) * 100.0;
+    case K_ROCP:
+        return (x - old) / old;
+    case K_ROCR:
+        return x / old;
+    default:
+        return (x / old) * 100.0;
+    }
+}
+
+static size_t roc_size(const double *params)
+{
+    return sizeof(roc_state) + (size_t)kz_mom_period(params, 0) * sizeof(double);
+}
+
+static void roc_init(void *state, const double *params, roc_kind kind)
+{
+    roc_state *s = state;
+    memset(s, 0, roc_size(params));
+    s->p = kz_mom_period(params, 0);
+    s->kind = kind;
+}
+
+static void roc_step(void *state, const double *in, double *out)
+{
+    roc_state *s = state;
+    size_t slot = (size_t)(s->t % s->p);
+    out[0] = s->t >= s->p ? roc_value(s->kind, in[0], s->ring[slot]) : NAN;
+    s->ring[slot] = in[0];
+    s->t++;
+}
+
+#define ROC_ENTRY(NAME, KIND)                                                                      \
+    int NAME##_lookback(const double *params)                                                      \
+    {                                                                                              \
+        return kz_mom_period(params, 0);                                                           \
+    }                                                                                              \
+    size_t NAME##_state_size(const double *params)                                                 \
+    {                                                                                              \
+        return roc_size(params);                                                                   \
+    }                                                                                              \
+    void NAME##_state_init(void *state, const double *params)                                      \
+    {                                                                                              \
+        roc_init(state, params, KIND);                                                             \
+    }                                                                                              \
+    void NAME##_state_step(void *state, const double *in, double *out)                             \
+    {                                                                                              \
+        roc_step(state, in, out);                                                                  \
+    }                                                                                              \
+    KZ_MOM_STATE_BATCH(NAME, 1, 1)
+
+ROC_ENTRY(kz_mom_mom, K_MOM)
+ROC_ENTRY(kz_mom_roc, K_ROC)
+ROC_ENTRY(kz_mom_rocp, K_ROCP)
+ROC_ENTRY(kz_mom_rocr, K_ROCR)
+ROC_ENTRY(kz_mom_rocr100, K_ROCR100)
+
+/* ================================================================ BOP
+ * Balance of Power (Livshin 2001), TA-Lib ta_BOP.c: (close-open)/(high-low), 0 when the range is
+ * below 1e-8. Inputs open, high, low, close. */
+typedef struct bop_state {
+    int unused;
+} bop_state;
+
+int kz_mom_bop_lookback(const double *params)
+{
+    (void)params;
+    return 0;
+}
+
+size_t kz_mom_bop_state_size(const double *params)
+{
+    (void)params;
+    return sizeof(bop_state);
+}
+
+void kz_mom_bop_state_init(void *state, const double *params)
+{
+    (void)params;
+    memset(state, 0, sizeof(bop_state));
+}
+
+void kz_mom_bop_state_step(void *state, const double *in, double *out)
+{
+    (void)state;
+    double range = in[1] - in[2];
+    out[0] = KZ_MOM_IS_ZERO_OR_NEG(range) ? 0.0 : (in[3] - in[0]) / range;
+}
+
+KZ_MOM_STATE_BATCH(kz_mom_bop, 4, 1)
+
+/* ================================================================ CCI
+ * Commodity Channel Index (Lambert 1980), TA-Lib ta_CCI.c: TP = (h+l+c)/3 in a circular buffer of
+ * p slots (bar t in slot t % p); mean and mean absolute deviation are summed in slot order, as
+ * TA-Lib does, so the rounding matches; CCI = (TP - mean)/(0.015*MAD), 0 when either is 0.
+ * O(p) per bar. */
+typedef struct cci_state {
+    int p;
+    int64_t t;
+    double ring[];
+} cci_state;
+
+int kz_mom_cci_lookback(const double *params)
+{
+    return kz_mom_period(params, 0) - 1;
+}
+
+size_t kz_mom_cci_state_size(const double *params)
+{
+    return sizeof(cci_state) + (size_t)kz_mom_period(params, 0) * sizeof(double);
+}
+
+void kz_mom_cci_state_init(void *state, const double *params)
+{
+    cci_state *s = state;
+    memset(s, 0, kz_mom_cci_state_size(params));
+    s->p = kz_mom_period(params, 0);
+}
+
+void kz_mom_cci_state_step(void *state, const double *in, double *out)
+{
+    cci_state *s = state;
+    size_t p = (size_t)s->p;
+    double tp = (in[0] + in[1] + in[2]) / 3.0;
+    s->ring[(size_t)(s->t % s->p)] = tp;
+    out[0] = NAN;
+    if (s->t++ < s->p - 1) {
+        return;
+    }
+    double mean = 0.0;
+    for (size_t j = 0; j < p; j++) {
+        mean += s->ring[j];
+    }
+    mean /= (double)s->p;
+    double dev = 0.0;
+    for (size_t j = 0; j < p; j++) {
+        dev += fabs(s->ring[j] - mean);
+    }
+    double num = tp - mean;
+    out[0] = (num != 0.0 && dev != 0.0) ? num / (0.015 * (dev / (double)s->p)) : 0.0;
+}
+
+KZ_MOM_STATE_BATCH(kz_mom_cci, 3, 1)
+
+/* ================================================================ WILLR
+ * Williams' %R, TA-Lib ta_WILLR.c: (HH - close)/((HH - LL)/-100) over p bars, 0 when HH == LL. */
+typedef struct willr_state {
+    hl_window win;
+    double ring[]; /* highs [0, p), lows [p, 2p) */
+} willr_state;
+
+int kz_mom_willr_lookback(const double *params)
+{
+    return kz_mom_period(params, 0) - 1;
+}
+
+size_t kz_mom_willr_state_size(const double *params)
+{
+    return sizeof(willr_state) + 2 * (size_t)kz_mom_period(params, 0) * sizeof(double);
+}
+
+void kz_mom_willr_state_init(void *state, const double *params)
+{
+    willr_state *s = state;
+    hl_init(&s->win, kz_mom_period(params, 0));
+}
+
+void kz_mom_willr_state_step(void *state, const double *in, double *out)
+{
+    willr_state *s = state;
+    out[0] = NAN;
+    if (hl_push(&s->win, s->ring, in[0], in[1])) {
+        double diff = (s->win.hi.val - s->win.lo.val) / (-100.0);
+        out[0] = diff != 0.0 ? (s->win.hi.val - in[2]) / diff : 0.0;
+    }
+}
+
+KZ_MOM_STATE_BATCH(kz_mom_willr, 3, 1)
+
+/* ================================================================ AROON, AROONOSC
+ * Aroon (Chande 1995), TA-Lib ta_AROON.c: over the p+1 bars [t-p, t], up = 100/p*(p - bars since
+ * the highest high), down likewise with the lowest low; AROONOSC = 100/p*(iHigh - iLow). */
+typedef struct aroon_state {
+    int p, osc;
+    hl_window win; /* p+1 bars */
+    double ring[]; /* highs [0, p+1), lows [p+1, 2p+2) */
+} aroon_state;
+
+static int aroon_lookback(const double *params)
+{
+    return kz_mom_period(params, 0);
+}
+
+static size_t aroon_size(const double *params)
+{
+    return sizeof(aroon_state) + 2 * ((size_t)kz_mom_period(params, 0) + 1) * sizeof(double);
+}
+
+static void aroon_init(void *state, const double *params, int osc)
+{
+    aroon_state *s = state;
+    s->p = kz_mom_period(params, 0);
+    s->osc = osc;
+    hl_init(&s->win, s->p + 1);
+}
+
+static void aroon_step(void *state, const double *in, double *out)
+{
+    aroon_state *s = state;
+    int64_t t = s->win.t;
+    if (!hl_push(&s->win, s->ring, in[0], in[1])) {
+        out[0] = NAN;
+        if (!s->osc) {
+            out[1] = NAN;
+        }
+        return;
+    }
+    double factor = 100.0 / (double)s->p;
+    if (s->osc) {
+        out[0] = factor * (double)(s->win.hi.idx - s->win.lo.idx);
+    } else {
+        out[0] = factor * (double)(s->p - (t - s->win.lo.idx));
+        out[1] = factor * (double)(s->p - (t - s->win.hi.idx));
+    }
+}
+
+#define AROON_ENTRY(NAME, OSC)                                                                     \
+    int NAME##_lookback(const double *params)                                                      \
+    {                                                                                              \
+        return aroon_lookback(params);                                                             \
+    }                                                                                              \
+    size_t NAME##_state_size(const double *params)                                                 \
+    {                                                                                              \
+        return aroon_size(params);                                                                 \
+    }                                                                                              \
+    void NAME##_state_init(void *state, const double *params)                                      \
+    {                                                                                              \
+        aroon_init(state, params, OSC);                                                            \
+    }                                                                                              \
+    void NAME##_state_step(void *state, const double *in, double *out)                             \
+    {                                                                                              \
+        aroon_step(state, in, out);                                                                \
+    }                                                                                              \
+    KZ_MOM_STATE_BATCH(NAME, 2, (OSC) ? 1 : 2)
+
+AROON_ENTRY(kz_mom_aroon, 0)
+AROON_ENTRY(kz_mom_aroonosc, 1)
+
+/* ================================================================ ULTOSC
+ * Ultimate Oscillator (Williams 1985), TA-Lib ta_ULTOSC.c. TA-Lib sorts the three periods first,
+ * so the weights 4, 2, 1 go to the shortest, middle and longest period whatever the parameter
+ * order. Terms: BP = close - min(low, prevClose), TR = true range; running sums over each period
+ * primed on [L-p+1, L), L = longest period, with the leaving term subtracted after each output. */
+typedef struct ultosc_state {
+    int p[3]; /* ascending */
+    int64_t t;
+    double prev_close;
+    double a[3], b[3];
+    double ring[]; /* BP [0, L), TR [L, 2L) */
+} ultosc_state;
+
+static void ultosc_periods(const double *params, int p[3])
+{
+    for (int k = 0; k < 3; k++) {
+        p[k] = kz_mom_period(params, k);
+    }
+    for (int i = 1; i < 3; i++) {
+        for (int j = i; j > 0 && p[j] < p[j - 1]; j--) {
+            int tmp = p[j];
+            p[j] = p[j - 1];
+            p[j - 1] = tmp;
+        }
+    }
+}
+
+int kz_mom_ultosc_lookback(const double *params)
+{
+    int p[3];
+    ultosc_periods(params, p);
+    return p[2];
+}
+
+size_t kz_mom_ultosc_state_size(const double *params)
+{
+    return sizeof(ultosc_state) + 2 * (size_t)kz_mom_ultosc_lookback(params) * sizeof(double);
+}
+
+void kz_mom_ultosc_state_init(void *state, const double *params)
+{
+    ultosc_state *s = state;
+    memset(s, 0, kz_mom_ultosc_state_size(params));
+    ultosc_periods(params, s->p);
+}
+
+void kz_mom_ultosc_state_step(void *state, const double *in, double *out)
+{
+    ultosc_state *s = state;
+    int64_t t = s->t++;
+    double prev_close = s->prev_close;
+    s->prev_close = in[2];
+    out[0] = NAN;
+    if (t == 0) {
+        return;
+    }
+    int64_t lb = s->p[2];
+    size_t cap = (size_t)lb;
+    double true_low = in[1] < prev_close ? in[1] : prev_close;
+    double bp = in[2] - true_low;
+    double tr = in[0] - in[1];
+    double tmp = fabs(prev_close - in[0]);
+    if (tmp > tr) {
+        tr = tmp;
+    }
+    tmp = fabs(prev_close - in[1]);
+    if (tmp > tr) {
+        tr = tmp;
+    }
+    s->ring[(size_t)t % cap] = bp;
+    s->ring[cap + (size_t)t % cap] = tr;
+    for (int k = 0; k < 3; k++) {
+        if (t >= lb - s->p[k] + 1) {
+            s->a[k] += bp;
+            s->b[k] += tr;
+        }
+    }
+    if (t < lb) {
+        return;
+    }
+    /* TA-Lib adds a3/b3 unweighted; 1.0*x == x exactly, so one loop reproduces it. */
+    static const double weight[3] = {4.0, 2.0, 1.0};
+    double sum = 0.0;
+    for (int k = 0; k < 3; k++) {
+        if (!KZ_MOM_IS_ZERO(s->b[k])) {
+            sum += weight[k] * (s->a[k] / s->b[k]);
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        size_t old = (size_t)(t - s->p[k] + 1) % cap;
+        s->a[k] -= s->ring[old];
+        s->b[k] -= s->ring[cap + old];
+    }
+    out[0] = 100.0 * (sum / 7.0);
+}
+
+KZ_MOM_STATE_BATCH(kz_mom_ultosc, 3, 1)
+
+/* ================================================================ STOCHF, STOCH, STOCHRSI
+ * Stochastic oscillator (Lane), TA-Lib ta_STOCHF.c / ta_STOCH.c: fast %K = (close-LL)/((HH-LL)/100)
+ * over fastk_period bars (0 when HH == LL); STOCHF's %D = MA(%K); STOCH's slow %K = MA(%K) and
+ * slow %D = MA(slow %K), each with its own TA-Lib MA type. STOCHRSI (ta_STOCHRSI.c) is STOCHF on
+ * the RSI series (high = low = close = RSI). The MAs are ta-core's streaming MA states, which
+ * kz_ta_ma runs too, so batch and stream agree bit for bit. */
+typedef enum stoch_kind { ST_FAST, ST_SLOW, ST_RSI } stoch_kind;
+
+typedef struct stoch_cfg {
+    int rsi_period; /* 0 unless STOCHRSI */
+    int fastk;
+    int n_ma;
+    int ma_period[2];
+    kz_matype ma_type[2];
+} stoch_cfg;
+
+typedef struct stoch_state {
+    stoch_kind kind;
+    int64_t t, lookback;
+    kz_mom_gl rsi;
+    hl_window win;
+    size_t ma_off[2]; /* byte offsets of the MA states, after the %K ring */
+    double ring[];
+} stoch_state;
+
+/* params: STOCHF fastk_period, fastd_period, fastd_matype; STOCH fastk_period, slowk_period,
+ * slowk_matype, slowd_period, slowd_matype; STOCHRSI timeperiod, fastk_period, fastd_period,
+ * fastd_matype. */
+static stoch_cfg stoch_get(const double *params, stoch_kind kind)
+{
+    stoch_cfg c;
+    memset(&c, 0, sizeof c);
+    int k = 0;
+    if (kind == ST_RSI) {
+        c.rsi_period = kz_mom_period(params, k++);
+    }
+    c.fastk = kz_mom_period(params, k++);
+    c.n_ma = kind == ST_SLOW ? 2 : 1;
+    for (int m = 0; m < c.n_ma; m++) {
+        c.ma_period[m] = kz_mom_period(params, k++);
+        c.ma_type[m] = (kz_matype)params[k++];
+    }
+    return c;
+}
+
+static int stoch_lookback(const double *params, stoch_kind kind)
+{
+    stoch_cfg c = stoch_get(params, kind);
+    int lb = c.rsi_period + c.fastk - 1;
+    for (int m = 0; m < c.n_ma; m++) {
+        lb += kz_ta_ma_lookback(c.ma_period[m], c.ma_type[m]);
+    }
+    return lb;
+}
+
+static size_t stoch_size(const double *params, stoch_kind kind)
+{
+    stoch_cfg c = stoch_get(params, kind);
+    size_t size = sizeof(stoch_state) + 2 * (size_t)c.fastk * sizeof(double);
+    for (int m = 0; m < c.n_ma; m++) {
+        size = kz_mom_add(size, kz_ta_ma_state_size(c.ma_period[m], c.ma_type[m]));
+    }
+    return size;
+}
+
+static void stoch_init(void *state, const double *params, stoch_kind kind)
+{
+    stoch_cfg c = stoch_get(params, kind);
+    stoch_state *s = state;
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->lookback = stoch_lookback(params, kind);
+    kz_mom_gl_init(&s->rsi, c.rsi_period);
+    hl_init(&s->win, c.fastk);
+    size_t off = sizeof(stoch_state) + 2 * (size_t)c.fastk * sizeof(double);
+    for (int m = 0; m < c.n_ma; m++) {
+        s->ma_off[m] = off;
+        kz_ta_ma_state_init(kz_mom_at(s, off), c.ma_period[m], c.ma_type[m]);
+        off += kz_ta_ma_state_size(c.ma_period[m], c.ma_type[m]);
+    }
+}
+
+static void stoch_step(void *state, const double *in, double *out)
+{
+    stoch_state *s = state;
+    int64_t t = s->t++;
+    double h = in[0];
+    double l;
+    double c;
+    out[0] = out[1] = NAN;
+    if (s->kind == ST_RSI) {
+        if (!kz_mom_gl_step(&s->rsi, in[0])) {
+            return;
+        }
+        h = l = c = kz_mom_rsi_value(&s->rsi);
+    } else {
+        l = in[1];
+        c = in[2];
+    }
+    double fastk = NAN;
+    if (hl_push(&s->win, s->ring, h, l)) {
+        double diff = (s->win.hi.val - s->win.lo.val) / 100.0;
+        fastk = diff != 0.0 ? (c - s->win.lo.val) / diff : 0.0;
+    }
+    double ma1 = kz_ta_ma_state_step(kz_mom_at(s, s->ma_off[0]), fastk);
+    double y0 = fastk;
+    double y1 = ma1;
+    if (s->kind == ST_SLOW) {
+        y0 = ma1;
+        y1 = kz_ta_ma_state_step(kz_mom_at(s, s->ma_off[1]), ma1);
+    }
+    if (t >= s->lookback) {
+        out[0] = y0;
+        out[1] = y1;
+    }
+}
+
+#define STOCH_ENTRY(NAME, KIND, N_IN)                                                              \
+    int NAME##_lookback(const double *params)                                                      \
+    {                                                                                              \
+        return stoch_lookback(params, KIND);                                                       \
+    }                                                                                              \
+    size_t NAME##_state_size(const double *params)                                                 \
+    {                                                                                              \
+        return stoch_size(params, KIND);                                                           \
+    }                                                                                              \
+    void NAME##_state_init(void *state, const double *params)                                      \
+    {                                                                                              \
+        stoch_init(state, params, KIND);                                                           \
+    }                                                                                              \
+    void NAME##_state_step(void *state, const double *in, double *out)                             \
+    {                                                                                              \
+        stoch_step(state, in, out);                                                                \
+    }                                                                                              \
+    KZ_MOM_STATE_BATCH(NAME, N_IN, 2)
+
+STOCH_ENTRY(kz_mom_stochf, ST_FAST, 3)
+STOCH_ENTRY(kz_mom_stoch, ST_SLOW, 3)
+STOCH_ENTRY(kz_mom_stochrsi, ST_RSI, 1)
