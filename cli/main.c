@@ -33,6 +33,7 @@ static const verb VERBS[] = {
     {"data", cmd_data, "list stored series (data list) or print bars as CSV (data show)"},
     {"synth", cmd_synth, "generate and store synthetic bars, funding and open interest"},
     {"ta", cmd_ta, "list indicators or compute one over stored bars"},
+    {"features", cmd_features, "compute the feature frame (CSV) or list the features"},
     {"version", cmd_version, "print the version"},
 };
 #define N_VERBS (sizeof VERBS / sizeof VERBS[0])

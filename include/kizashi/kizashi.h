@@ -3,6 +3,7 @@
 #define KIZASHI_H
 
 #include "kizashi/core.h"
+#include "kizashi/features.h"
 #include "kizashi/market.h"
 #include "kizashi/status.h"
 #include "kizashi/store.h"

@@ -1,0 +1,766 @@
+/* The per-bar feature engine: one push per closed bar updates every rolling state of the selected
+ * groups and writes the full row. Batch (compute.c) is this loop, so batch == stream bit for bit.
+ *
+ * DESIGN. Formulas and numeric conventions are docs/features.md (SPEC §1.2-1.6 with kizashi's
+ * fixes), mirrored from tests/reference/features_ref.py. All rolling windows are the O(1) states
+ * of src/ta/rolling_int.h, living in one block carved by a two-pass layout (size, then init), so
+ * a push never allocates. Two primitives are added here: a rolling mean/sum that is exact on a
+ * window of equal values (pandas 1.5 roll_mean/roll_var track runs of equal values; a zero-volume
+ * window must give VWAP = 0 exactly, docs/features.md "Points the formulas leave open"), and the
+ * reference's mirrored slope10 (so a constant window has slope exactly 0 and the divergence flags
+ * match bit for bit). The close-only "core" (returns, realized volatility, RSI, MACD, trend
+ * strength) is shared by the base bars and by each higher timeframe of the mtf group. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kizashi/core.h"
+
+#include "features_int.h"
+#include "ta/rolling_int.h"
+
+#define EPS         1e-8 /* SPEC §1.2 safe_divide epsilon */
+#define CLEAN_LIMIT 1e10 /* SPEC §1.7 step 2 */
+#define PI          3.14159265358979323846
+#define HOUR_MS     INT64_C(3600000)
+#define DAY_MS      INT64_C(86400000)
+
+/* ================================================================ memory layout */
+
+/* Two-pass carving: with base == NULL it only sums the 8-aligned sizes. */
+typedef struct carver {
+    char *base;
+    size_t off;
+} carver;
+
+static void *carve(carver *cv, size_t bytes)
+{
+    size_t b = (bytes + 7u) & ~(size_t)7u;
+    void *p = cv->base ? cv->base + cv->off : NULL;
+    cv->off += b;
+    return p;
+}
+
+/* ================================================================ small primitives */
+
+/* SPEC §1.2 safe_divide: a / (b + 1e-8); ±inf or NaN results take d. */
+static double sdiv(double a, double b, double d)
+{
+    double r = a / (b + EPS);
+    return isfinite(r) ? r : d;
+}
+
+/* SPEC §1.7 steps 1-2 without the median fill: ±inf and |x| > 1e10 -> NaN. */
+static double clean(double x)
+{
+    return isfinite(x) && fabs(x) <= CLEAN_LIMIT ? x : NAN;
+}
+
+static double flag(int cond)
+{
+    return cond ? 1.0 : 0.0;
+}
+
+/* Rolling mean/sum over kz_rsum, exact on a window of w equal values (pandas counts consecutive
+ * equal values and then returns that value: roll_mean's num_consecutive_same_value). */
+typedef struct rmean {
+    kz_rsum_state s;
+    double last;
+    size_t run, w;
+} rmean;
+
+static void rmean_layout(rmean *m, size_t w, carver *cv)
+{
+    void *mem = carve(cv, kz_rsum_mem(w));
+    if (mem) {
+        kz_rsum_init(&m->s, w, mem);
+        m->last = NAN;
+        m->run = 0;
+        m->w = w;
+    }
+}
+
+static double rmean_sum(rmean *m, double x)
+{
+    double sum = kz_rsum_push(&m->s, x);
+    m->run = !isfinite(x) ? 0 : (x == m->last ? m->run + 1 : 1);
+    m->last = x;
+    return m->run >= m->w ? x * (double)m->w : sum;
+}
+
+static double rmean_push(rmean *m, double x)
+{
+    double sum = rmean_sum(m, x);
+    return m->run >= m->w ? x : sum / (double)m->w;
+}
+
+static void var_layout(kz_rvar_state *s, size_t w, carver *cv)
+{
+    void *mem = carve(cv, kz_rvar_mem(w));
+    if (mem) {
+        kz_rvar_init(s, w, 1, mem);
+    }
+}
+
+static double std_push(kz_rvar_state *s, double x)
+{
+    return sqrt(kz_rvar_push(s, x));
+}
+
+static void lag_layout(kz_lag_state *s, size_t k, int pad, carver *cv)
+{
+    void *mem = carve(cv, kz_lag_mem(k));
+    if (mem) {
+        kz_lag_init(s, k, pad, mem);
+    }
+}
+
+static void ext_layout(kz_rext_state *s, size_t w, int is_max, carver *cv)
+{
+    void *mem = carve(cv, kz_rext_mem(w));
+    if (mem) {
+        kz_rext_init(s, w, is_max, mem);
+    }
+}
+
+static void quant_layout(kz_rquant_state *s, size_t w, double q, carver *cv)
+{
+    void *mem = carve(cv, kz_rquant_mem(w));
+    if (mem) {
+        kz_rquant_init(s, w, q, mem);
+    }
+}
+
+/* A second quantile of a kz_rquant window (same sorted values, same pandas 'linear' formula as
+ * kz_rquant_push), so FR's 0.9 and 0.1 quantiles share one sorted window. Call after the push. */
+static double rquant_other(const kz_rquant_state *s, double q)
+{
+    if (s->r.filled != s->r.w || s->r.n_bad != 0 || s->n_sorted == 0) {
+        return NAN;
+    }
+    double pos = q * (double)(s->n_sorted - 1);
+    size_t lo = (size_t)pos;
+    double frac = pos - (double)lo;
+    if (frac == 0.0 || lo + 1 >= s->n_sorted) {
+        return s->sorted[lo];
+    }
+    return s->sorted[lo] + (s->sorted[lo + 1] - s->sorted[lo]) * frac;
+}
+
+static void corr_layout(kz_rcorr_state *s, size_t w, carver *cv)
+{
+    void *mem = carve(cv, kz_rcorr_mem(w));
+    if (mem) {
+        kz_rcorr_init(s, w, mem);
+    }
+}
+
+/* The last 10 values, for the reference's slope10. */
+typedef struct ring10 {
+    double v[10];
+    size_t pos, n;
+} ring10;
+
+/* OLS slope of the last 10 values against 0..9 written as the reference's slope10:
+ * sum_k (9-2k)/2 (y[9-k] - y[k]) / 82.5 with 82.5 = sum_i (i - 4.5)^2; a window whose mirrored
+ * values are equal has slope exactly 0. NaN until 10 values. */
+static double slope10_push(ring10 *r, double x)
+{
+    r->v[r->pos] = x;
+    r->pos = r->pos == 9 ? 0 : r->pos + 1;
+    if (r->n < 10) {
+        r->n++;
+    }
+    if (r->n < 10) {
+        return NAN;
+    }
+    double num = 0.0;
+    for (size_t k = 0; k < 5; k++) {
+        double hi = r->v[(r->pos + 9 - k) % 10], lo = r->v[(r->pos + k) % 10];
+        num += (double)(9 - 2 * (int)k) / 2.0 * (hi - lo);
+    }
+    return num / 82.5;
+}
+
+/* The last few closes, for unpadded shifts (C[t-1], C[t-10]). */
+enum { HIST = 11 };
+typedef struct close_hist {
+    double v[HIST];
+    size_t pos, n;
+} close_hist;
+
+static void hist_push(close_hist *h, double x)
+{
+    h->v[h->pos] = x;
+    h->pos = h->pos + 1 == HIST ? 0 : h->pos + 1;
+    if (h->n < HIST) {
+        h->n++;
+    }
+}
+
+/* C[t-k] after the push of C[t] (k < HIST); NaN before the series is long enough. */
+static double hist_lag(const close_hist *h, size_t k)
+{
+    return k < h->n ? h->v[(h->pos + HIST - 1 - k) % HIST] : NAN;
+}
+
+/* ================================================================ close-only core */
+
+/* Features that need only the close: base bars and each higher timeframe. */
+typedef struct close_core {
+    kz_lag_state r_lag;  /* pct(C,1) */
+    kz_rvar_state r_var; /* STD(r,v) */
+    kz_lag_state d_lag;  /* diff(C) for RSI */
+    rmean gain, loss;    /* SMA(.,14) */
+    kz_ewma_state e12, e26, e9;
+    rmean ma_s, ma_l;
+} close_core;
+
+typedef struct core_out {
+    double r, rv, rsi, macd, signal, hist, ma_s, ma_l, trend;
+} core_out;
+
+static void core_layout(close_core *c, const kz_feature_params *p, carver *cv)
+{
+    lag_layout(&c->r_lag, 1, 1, cv);
+    var_layout(&c->r_var, (size_t)p->volatility, cv);
+    lag_layout(&c->d_lag, 1, 0, cv);
+    rmean_layout(&c->gain, 14, cv);
+    rmean_layout(&c->loss, 14, cv);
+    rmean_layout(&c->ma_s, (size_t)p->short_ma, cv);
+    rmean_layout(&c->ma_l, (size_t)p->long_ma, cv);
+    if (cv->base) {
+        /* pandas ewm(span=s): alpha = 2 / (s + 1). */
+        kz_ewma_init(&c->e12, 2.0 / 13.0);
+        kz_ewma_init(&c->e26, 2.0 / 27.0);
+        kz_ewma_init(&c->e9, 2.0 / 10.0);
+    }
+}
+
+static void core_push(close_core *c, double close, core_out *o)
+{
+    o->r = kz_lag_pct_push(&c->r_lag, close);
+    /* sqrt(24) on every timeframe, as the original (SPEC §1.4). */
+    o->rv = std_push(&c->r_var, o->r) * sqrt(24.0);
+    /* SPEC §1.6 RSI with simple means; the NaN first difference counts as 0 gain and 0 loss. */
+    double d = kz_lag_diff_push(&c->d_lag, close);
+    double gain = rmean_push(&c->gain, d > 0.0 ? d : 0.0);
+    double loss = rmean_push(&c->loss, d < 0.0 ? -d : 0.0);
+    o->rsi = 100.0 - 100.0 / (1.0 + sdiv(gain, loss, 1.0));
+    o->macd = kz_ewma_push(&c->e12, close) - kz_ewma_push(&c->e26, close);
+    o->signal = kz_ewma_push(&c->e9, o->macd);
+    o->hist = o->macd - o->signal;
+    o->ma_s = rmean_push(&c->ma_s, close);
+    o->ma_l = rmean_push(&c->ma_l, close);
+    o->trend = sdiv(o->ma_s - o->ma_l, o->ma_l, 0.0);
+}
+
+/* ================================================================ higher timeframes */
+
+enum { N_HTF = 2, N_MTF = 5 };
+static const kz_timeframe HTF_TF[N_HTF] = {KZ_TF_4H, KZ_TF_1D};
+
+/* Bars grouped into UTC-aligned buckets of htf_ms; a bucket is final when a bar closes at (or
+ * after) its end or a bar of a later bucket arrives, and is then read until the next one is
+ * final: the last HTF bar whose close <= the base bar's close (docs/features.md, mtf). */
+typedef struct htf_state {
+    int64_t htf_ms;
+    int active; /* htf >= base timeframe; otherwise the columns are NaN */
+    int open;   /* a bucket is being filled */
+    int64_t bucket;
+    double close; /* last close of the open bucket */
+    close_core core;
+    double reading[N_MTF];
+} htf_state;
+
+static void
+htf_layout(htf_state *h, const kz_feature_params *p, int64_t tf_ms, kz_timeframe htf, carver *cv)
+{
+    core_layout(&h->core, p, cv);
+    if (cv->base) {
+        h->htf_ms = kz_timeframe_ms(htf);
+        h->active = h->htf_ms >= tf_ms;
+        h->open = 0;
+        for (size_t k = 0; k < N_MTF; k++) {
+            h->reading[k] = NAN;
+        }
+    }
+}
+
+static void htf_finalize(htf_state *h)
+{
+    core_out o;
+    core_push(&h->core, h->close, &o);
+    h->reading[0] = o.r;
+    h->reading[1] = o.rv;
+    h->reading[2] = o.rsi;
+    h->reading[3] = o.hist;
+    h->reading[4] = o.trend;
+    h->open = 0;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static void htf_push(htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, double *out)
+{
+    int64_t b = floor_div(ts_ms, h->htf_ms) * h->htf_ms;
+    if (h->open && b != h->bucket) {
+        htf_finalize(h);
+    }
+    h->bucket = b;
+    h->close = close;
+    h->open = 1;
+    if (ts_ms + tf_ms >= b + h->htf_ms) {
+        htf_finalize(h);
+    }
+    memcpy(out, h->reading, sizeof h->reading);
+}
+
+/* ================================================================ the engine */
+
+struct fe_engine {
+    kz_feature_params p;
+    int64_t tf_ms;
+    unsigned g; /* selected groups */
+    int need_fr, need_oi, need_hlv;
+    void *mem;
+    close_hist ch;
+    double prev_h, prev_l, prev_hh, prev_ll, prev_r;
+    close_core core;
+    /* price */
+    kz_lag_state c_mom, c_5, c_20;
+    kz_rext_state cmin, cmax;
+    /* volatility */
+    rmean rv_ma, tr_ma;
+    kz_rquant_state rv_q;
+    kz_lag_state rv_pct;
+    /* volume */
+    rmean v_ma, v_ma5, tpv_sum, v_sum;
+    kz_lag_state v_pct;
+    kz_rquant_state v_q;
+    /* funding */
+    rmean fr_ma24, fr_ma168;
+    kz_rvar_state fr_var24, fr_var168;
+    kz_lag_state fr_diff, fr_pct;
+    kz_rquant_state fr_q90; /* also read at 0.1 */
+    /* open interest */
+    kz_lag_state oi_pct1, oi_pct24;
+    kz_rquant_state oi_q90;
+    kz_rvar_state r_var24, oi_var168;
+    rmean oi_ma24, oi_ma168;
+    kz_rcorr_state oi_corr;
+    /* regime and pattern */
+    kz_rext_state hh_v, ll_v;
+    kz_rcorr_state eff;
+    /* momentum */
+    kz_rext_state hh14, ll14;
+    rmean k_ma3, tp_ma20;
+    kz_lag_state c_12;
+    /* pattern */
+    ring10 sl_c, sl_rsi;
+    /* mtf */
+    htf_state htf[N_HTF];
+    /* time */
+    double hour_sin[24], hour_cos[24], dow_sin[7], dow_cos[7];
+};
+
+static int sel(const fe_engine *e, kz_feature_group g)
+{
+    return (e->g & KZ_FG_BIT(g)) != 0;
+}
+
+/* Lays out (base == NULL: sizes) the states of the selected groups. */
+static void engine_layout(fe_engine *e, carver *cv)
+{
+    const kz_feature_params *p = &e->p;
+    size_t v = (size_t)p->volatility, vol = (size_t)p->volume;
+    core_layout(&e->core, p, cv);
+    if (sel(e, KZ_FG_PRICE)) {
+        lag_layout(&e->c_mom, (size_t)p->momentum, 1, cv);
+        lag_layout(&e->c_5, 5, 1, cv);
+        lag_layout(&e->c_20, 20, 1, cv);
+        ext_layout(&e->cmin, v, 0, cv);
+        ext_layout(&e->cmax, v, 1, cv);
+    }
+    if (sel(e, KZ_FG_VOLATILITY)) {
+        rmean_layout(&e->rv_ma, v, cv);
+        rmean_layout(&e->tr_ma, v, cv);
+        quant_layout(&e->rv_q, 2 * v, 0.8, cv);
+        lag_layout(&e->rv_pct, 1, 1, cv);
+    }
+    if (sel(e, KZ_FG_VOLUME)) {
+        rmean_layout(&e->v_ma, vol, cv);
+        rmean_layout(&e->v_ma5, 5, cv);
+        rmean_layout(&e->tpv_sum, vol, cv);
+        rmean_layout(&e->v_sum, vol, cv);
+        lag_layout(&e->v_pct, 1, 1, cv);
+        quant_layout(&e->v_q, vol, 0.9, cv);
+    }
+    if (e->need_fr) {
+        rmean_layout(&e->fr_ma24, 24, cv);
+        rmean_layout(&e->fr_ma168, 168, cv);
+        var_layout(&e->fr_var24, 24, cv);
+        var_layout(&e->fr_var168, 168, cv);
+        lag_layout(&e->fr_diff, 1, 0, cv);
+        lag_layout(&e->fr_pct, 1, 1, cv);
+        quant_layout(&e->fr_q90, 168, 0.9, cv);
+    }
+    if (e->need_oi) {
+        lag_layout(&e->oi_pct1, 1, 1, cv);
+        lag_layout(&e->oi_pct24, 24, 1, cv);
+        quant_layout(&e->oi_q90, 168, 0.9, cv);
+        var_layout(&e->r_var24, 24, cv);
+        var_layout(&e->oi_var168, 168, cv);
+        rmean_layout(&e->oi_ma24, 24, cv);
+        rmean_layout(&e->oi_ma168, 168, cv);
+        corr_layout(&e->oi_corr, 24, cv);
+    }
+    if (e->need_hlv) {
+        ext_layout(&e->hh_v, v, 1, cv);
+        ext_layout(&e->ll_v, v, 0, cv);
+    }
+    if (sel(e, KZ_FG_REGIME)) {
+        corr_layout(&e->eff, v - 1, cv);
+    }
+    if (sel(e, KZ_FG_MOMENTUM)) {
+        ext_layout(&e->hh14, 14, 1, cv);
+        ext_layout(&e->ll14, 14, 0, cv);
+        rmean_layout(&e->k_ma3, 3, cv);
+        rmean_layout(&e->tp_ma20, 20, cv);
+        lag_layout(&e->c_12, 12, 1, cv);
+    }
+    if (sel(e, KZ_FG_MTF)) {
+        for (size_t k = 0; k < N_HTF; k++) {
+            htf_layout(&e->htf[k], p, e->tf_ms, HTF_TF[k], cv);
+        }
+    }
+}
+
+/* sin/cos of hour-of-day and day-of-week angles, tabulated once with the reference's expression
+ * (2 pi k / period) so the table lookups are the same doubles as computing them per bar. */
+static void time_tables_init(double *sin_t, double *cos_t, int period)
+{
+    for (int k = 0; k < period; k++) {
+        double x = (double)k;
+        sin_t[k] = sin(2.0 * PI * x / (double)period);
+        cos_t[k] = cos(2.0 * PI * x / (double)period);
+    }
+}
+
+kz_status fe_engine_new(
+    const kz_feature_params *p, kz_timeframe tf, int has_funding, int has_oi, fe_engine **out)
+{
+    *out = NULL;
+    fe_engine *e = kz_calloc(1, sizeof *e);
+    if (!e) {
+        return KZ_ERR_NOMEM;
+    }
+    e->p = *p;
+    e->g = p->groups;
+    e->tf_ms = kz_timeframe_ms(tf);
+    e->need_fr = has_funding && (sel(e, KZ_FG_FUNDING) || sel(e, KZ_FG_COMPOSITE));
+    e->need_oi = has_oi && (sel(e, KZ_FG_OPEN_INTEREST) || sel(e, KZ_FG_COMPOSITE));
+    e->need_hlv = sel(e, KZ_FG_REGIME) || sel(e, KZ_FG_PATTERN);
+    /* Composite needs both series; without one of them its columns stay NaN. */
+    if (!has_funding || !has_oi) {
+        e->g &= ~KZ_FG_BIT(KZ_FG_COMPOSITE);
+    }
+    if (!has_funding) {
+        e->g &= ~KZ_FG_BIT(KZ_FG_FUNDING);
+    }
+    if (!has_oi) {
+        e->g &= ~KZ_FG_BIT(KZ_FG_OPEN_INTEREST);
+    }
+    carver cv = {NULL, 0};
+    engine_layout(e, &cv);
+    e->mem = kz_malloc(cv.off ? cv.off : 1);
+    if (!e->mem) {
+        kz_free(e);
+        return KZ_ERR_NOMEM;
+    }
+    cv.base = e->mem;
+    cv.off = 0;
+    engine_layout(e, &cv);
+    e->prev_h = e->prev_l = e->prev_hh = e->prev_ll = e->prev_r = NAN;
+    time_tables_init(e->hour_sin, e->hour_cos, 24);
+    time_tables_init(e->dow_sin, e->dow_cos, 7);
+    *out = e;
+    return KZ_OK;
+}
+
+void fe_engine_free(fe_engine *e)
+{
+    if (e) {
+        kz_free(e->mem);
+        kz_free(e);
+    }
+}
+
+/* ---------------------------------------------------------------- groups, SPEC §1.3-1.6 */
+
+static void
+price_row(fe_engine *e, double o, double h, double l, double c, const core_out *co, double *row)
+{
+    double c1 = hist_lag(&e->ch, 1);
+    row[F_MA_10] = co->ma_s;
+    row[F_MA_50] = co->ma_l;
+    row[F_PRICE_MA_RATIO_SHORT] = c / co->ma_s;
+    row[F_PRICE_MA_RATIO_LONG] = c / co->ma_l;
+    row[F_PRICE_MOMENTUM_14] = kz_lag_pct_push(&e->c_mom, c);
+    row[F_HIGH_LOW_POSITION] = (c - l) / (h - l + EPS);
+    row[F_PRICE_CHANGE_1] = co->r;
+    row[F_PRICE_CHANGE_5] = kz_lag_pct_push(&e->c_5, c);
+    row[F_PRICE_CHANGE_20] = kz_lag_pct_push(&e->c_20, c);
+    row[F_PRICE_RANGE] = (h - l) / c;
+    row[F_BODY_SIZE] = fabs(c - o) / c;
+    row[F_UPPER_SHADOW] = (h - fmax(o, c)) / c;
+    row[F_LOWER_SHADOW] = (fmin(o, c) - l) / c;
+    double cmin = kz_rext_push(&e->cmin, c, NULL), cmax = kz_rext_push(&e->cmax, c, NULL);
+    row[F_PRICE_POSITION] = sdiv(c - cmin, cmax - cmin, 0.5);
+    row[F_GAP] = sdiv(o - c1, c1, 0.0);
+}
+
+/* np.maximum propagates NaN: TR is NaN on row 0 (SPEC §1.4). */
+static double true_range(double h, double l, double c1)
+{
+    if (isnan(c1) || isnan(h) || isnan(l)) {
+        return NAN;
+    }
+    return fmax(h - l, fmax(fabs(h - c1), fabs(l - c1)));
+}
+
+static void
+volatility_row(fe_engine *e, double h, double l, double c, const core_out *co, double *row)
+{
+    double tr = true_range(h, l, hist_lag(&e->ch, 1));
+    double atr = rmean_push(&e->tr_ma, tr);
+    row[F_RETURNS] = co->r;
+    row[F_REALIZED_VOLATILITY_20] = co->rv;
+    row[F_VOLATILITY_SPIKE] = sdiv(co->rv, rmean_push(&e->rv_ma, co->rv), 1.0);
+    row[F_TR] = tr;
+    row[F_ATR_20] = atr;
+    row[F_ATR_NORMALIZED] = atr / c;
+    row[F_HIGH_VOL_REGIME] = flag(co->rv > kz_rquant_push(&e->rv_q, co->rv));
+    row[F_VOL_CHANGE] = kz_lag_pct_push(&e->rv_pct, co->rv);
+}
+
+static void
+volume_row(fe_engine *e, double h, double l, double c, double v, const core_out *co, double *row)
+{
+    double vma = rmean_push(&e->v_ma, v);
+    double tp = (h + l + c) / 3.0;
+    double vwap = sdiv(rmean_sum(&e->tpv_sum, tp * v), rmean_sum(&e->v_sum, v), tp);
+    row[F_VOLUME_MA_20] = vma;
+    row[F_VOLUME_RATIO] = sdiv(v, vma, 1.0);
+    row[F_PRICE_VOLUME_TREND] = co->r * kz_lag_pct_push(&e->v_pct, v);
+    row[F_VWAP] = vwap;
+    row[F_VWAP_DEVIATION] = sdiv(c - vwap, vwap, 0.0);
+    row[F_VOLUME_SPIKE] = flag(v > kz_rquant_push(&e->v_q, v));
+    row[F_VOLUME_TREND] = sdiv(rmean_push(&e->v_ma5, v), vma, 1.0);
+}
+
+/* snorm(x,n) = sdiv(x - SMA(x,n), STD(x,n), 0), from the already pushed SMA and STD. */
+static double snorm(double x, double ma, double sd)
+{
+    return sdiv(x - ma, sd, 0.0);
+}
+
+static void funding_row(fe_engine *e, double fr, const core_out *co, double *snorm_fr, double *row)
+{
+    double ma24 = rmean_push(&e->fr_ma24, fr), ma168 = rmean_push(&e->fr_ma168, fr);
+    double sd168 = std_push(&e->fr_var168, fr);
+    *snorm_fr = snorm(fr, ma168, sd168);
+    row[F_FR_MA_24] = ma24;
+    row[F_FR_MA_168] = ma168;
+    row[F_FR_CHANGE] = kz_lag_diff_push(&e->fr_diff, fr);
+    row[F_FR_CHANGE_RATE] = kz_lag_pct_push(&e->fr_pct, fr);
+    row[F_PRICE_FR_DIVERGENCE] = co->r - fr;
+    row[F_FR_EXTREME_HIGH] = flag(fr > kz_rquant_push(&e->fr_q90, fr));
+    row[F_FR_EXTREME_LOW] = flag(fr < rquant_other(&e->fr_q90, 0.1));
+    row[F_FR_NORMALIZED] = *snorm_fr;
+    row[F_FR_TREND] = ma24 - ma168;
+    row[F_FR_VOLATILITY] = std_push(&e->fr_var24, fr);
+}
+
+static void oi_row(
+    fe_engine *e, double oi, const core_out *co, double *oi_change, double *snorm_oi, double *row)
+{
+    double ch = kz_lag_pct_push(&e->oi_pct1, oi);
+    double ma24 = rmean_push(&e->oi_ma24, oi), ma168 = rmean_push(&e->oi_ma168, oi);
+    double corr = kz_rcorr_push(&e->oi_corr, co->r, ch);
+    *oi_change = ch;
+    *snorm_oi = snorm(oi, ma168, std_push(&e->oi_var168, oi));
+    row[F_OI_CHANGE_RATE] = ch;
+    row[F_OI_CHANGE_RATE_24H] = kz_lag_pct_push(&e->oi_pct24, oi);
+    row[F_OI_SURGE] = flag(oi > kz_rquant_push(&e->oi_q90, oi));
+    row[F_VOLATILITY_ADJUSTED_OI] = sdiv(oi, std_push(&e->r_var24, co->r), oi);
+    row[F_OI_MA_24] = ma24;
+    row[F_OI_MA_168] = ma168;
+    row[F_OI_TREND] = ma24 / ma168 - 1.0;
+    /* safe_correlation: NaN / ±inf -> 0. */
+    row[F_OI_PRICE_CORRELATION] = isfinite(corr) ? corr : 0.0;
+    row[F_OI_NORMALIZED] = *snorm_oi;
+}
+
+static void
+composite_row(double fr, double oi, double oi_change, double snorm_fr, double snorm_oi, double *row)
+{
+    row[F_FR_OI_RATIO] = sdiv(fr, oi, 0.0);
+    row[F_MARKET_HEAT_INDEX] = fr * oi_change;
+    row[F_MARKET_STRESS] = sqrt(snorm_fr * snorm_fr + snorm_oi * snorm_oi);
+    row[F_MARKET_BALANCE] = flag(fr > 0.0 && oi_change > 0.0);
+}
+
+static void
+regime_row(fe_engine *e, double c, double hh, double ll, const core_out *co, double *row)
+{
+    double hh1 = e->prev_hh, ll1 = e->prev_ll;
+    double brk = 0.0; /* NaN comparisons are false: warm-up rows give 0 (np.where) */
+    if (c > hh1) {
+        brk = (c - hh1) / hh1;
+    } else if (c < ll1) {
+        brk = (ll1 - c) / ll1;
+    }
+    row[F_TREND_STRENGTH] = co->trend;
+    row[F_RANGE_BOUND_RATIO] = sdiv(c - ll, hh - ll, 0.5);
+    row[F_BREAKOUT_STRENGTH] = brk;
+    /* Lag-1 autocorrelation of the last v returns = corr of the v-1 pairs (r[t-1], r[t]). */
+    row[F_MARKET_EFFICIENCY] = kz_rcorr_push(&e->eff, e->prev_r, co->r);
+}
+
+static void
+momentum_row(fe_engine *e, double h, double l, double c, const core_out *co, double *row)
+{
+    double hh = kz_rext_push(&e->hh14, h, NULL), ll = kz_rext_push(&e->ll14, l, NULL);
+    double k = 100.0 * sdiv(c - ll, hh - ll, 0.5);
+    double tp = (h + l + c) / 3.0;
+    double tp_ma = rmean_push(&e->tp_ma20, tp);
+    double mad = NAN;
+    if (!isnan(tp_ma)) {
+        /* Mean absolute deviation about the (run-exact) window mean; the ring holds the window. */
+        const double *w = e->tp_ma20.s.r.buf;
+        double acc = 0.0;
+        for (size_t i = 0; i < 20; i++) {
+            acc += fabs(w[i] - tp_ma);
+        }
+        mad = acc / 20.0;
+    }
+    row[F_RSI] = co->rsi;
+    row[F_MACD] = co->macd;
+    row[F_MACD_SIGNAL] = co->signal;
+    row[F_MACD_HISTOGRAM] = co->hist;
+    row[F_STOCHASTIC_K] = k;
+    row[F_STOCHASTIC_D] = rmean_push(&e->k_ma3, k);
+    row[F_WILLIAMS_R] = -100.0 * (hh - c) / (hh - ll + EPS);
+    row[F_CCI] = (tp - tp_ma) / (0.015 * mad + EPS);
+    row[F_ROC] = kz_lag_pct_push(&e->c_12, c) * 100.0;
+    row[F_MOMENTUM] = c / hist_lag(&e->ch, 10);
+}
+
+static void
+pattern_row(fe_engine *e, double o, double c, double hh, double ll, const core_out *co, double *row)
+{
+    static const double FIB[5] = {0.236, 0.382, 0.5, 0.618, 0.786};
+    double ps = slope10_push(&e->sl_c, c), rs = slope10_push(&e->sl_rsi, co->rsi);
+    double c1 = hist_lag(&e->ch, 1);
+    double pivot = (e->prev_h + e->prev_l + c1) / 3.0;
+    double g = (o - c1) / c1;
+    row[F_BEAR_DIVERGENCE] = flag(ps > 0.0 && rs < 0.0);
+    row[F_BULL_DIVERGENCE] = flag(ps < 0.0 && rs > 0.0);
+    row[F_SUPPORT_DISTANCE] = (c - ll) / c;
+    row[F_RESISTANCE_DISTANCE] = (hh - c) / c;
+    row[F_PIVOT_DISTANCE] = (c - pivot) / pivot;
+    for (size_t k = 0; k < 5; k++) {
+        row[F_FIB_236_DISTANCE + k] = fabs(c - (ll + (hh - ll) * FIB[k])) / c;
+    }
+    row[F_GAP_UP] = flag(g > 0.01);
+    row[F_GAP_DOWN] = flag(g < -0.01);
+    row[F_GAP_SIZE] = fabs(g);
+}
+
+static void time_row(const fe_engine *e, int64_t ts_ms, double *row)
+{
+    int64_t day = floor_div(ts_ms, DAY_MS);
+    size_t hour = (size_t)((ts_ms - day * DAY_MS) / HOUR_MS);
+    /* 1970-01-01 was a Thursday: with Monday = 0 the day of week is (day + 3) mod 7. */
+    int64_t dow = (day + 3) % 7;
+    size_t d = (size_t)(dow < 0 ? dow + 7 : dow);
+    row[F_HOUR_SIN] = e->hour_sin[hour];
+    row[F_HOUR_COS] = e->hour_cos[hour];
+    row[F_DOW_SIN] = e->dow_sin[d];
+    row[F_DOW_COS] = e->dow_cos[d];
+}
+
+void fe_engine_push(fe_engine *e,
+                    int64_t ts_ms,
+                    double o,
+                    double h,
+                    double l,
+                    double c,
+                    double v,
+                    double fr,
+                    double oi,
+                    double *row)
+{
+    for (size_t j = 0; j < F_COUNT; j++) {
+        row[j] = NAN;
+    }
+    hist_push(&e->ch, c);
+    core_out co;
+    core_push(&e->core, c, &co);
+    if (sel(e, KZ_FG_PRICE)) {
+        price_row(e, o, h, l, c, &co, row);
+    }
+    if (sel(e, KZ_FG_VOLATILITY)) {
+        volatility_row(e, h, l, c, &co, row);
+    }
+    if (sel(e, KZ_FG_VOLUME)) {
+        volume_row(e, h, l, c, v, &co, row);
+    }
+    double snorm_fr = NAN, snorm_oi = NAN, oi_change = NAN;
+    if (e->need_fr) {
+        funding_row(e, fr, &co, &snorm_fr, row);
+    }
+    if (e->need_oi) {
+        oi_row(e, oi, &co, &oi_change, &snorm_oi, row);
+    }
+    if (sel(e, KZ_FG_COMPOSITE)) {
+        composite_row(fr, oi, oi_change, snorm_fr, snorm_oi, row);
+    }
+    double hh = NAN, ll = NAN;
+    if (e->need_hlv) {
+        hh = kz_rext_push(&e->hh_v, h, NULL);
+        ll = kz_rext_push(&e->ll_v, l, NULL);
+    }
+    if (sel(e, KZ_FG_REGIME)) {
+        regime_row(e, c, hh, ll, &co, row);
+    }
+    if (sel(e, KZ_FG_MOMENTUM)) {
+        momentum_row(e, h, l, c, &co, row);
+    }
+    if (sel(e, KZ_FG_PATTERN)) {
+        pattern_row(e, o, c, hh, ll, &co, row);
+    }
+    if (sel(e, KZ_FG_TIME)) {
+        time_row(e, ts_ms, row);
+    }
+    if (sel(e, KZ_FG_MTF)) {
+        for (size_t k = 0; k < N_HTF; k++) {
+            if (e->htf[k].active) {
+                htf_push(&e->htf[k], ts_ms, e->tf_ms, c, row + F_RETURNS_4H + k * N_MTF);
+            }
+        }
+    }
+    e->prev_h = h;
+    e->prev_l = l;
+    e->prev_hh = hh;
+    e->prev_ll = ll;
+    e->prev_r = co.r;
+    for (size_t j = 0; j < F_COUNT; j++) {
+        row[j] = clean(row[j]);
+    }
+}

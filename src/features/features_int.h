@@ -1,0 +1,139 @@
+/* Internal declarations of the feature engine: the column enum (registry order), the per-bar
+ * engine shared by batch and streaming, and the registry helpers. */
+#ifndef KZ_FEATURES_INT_H
+#define KZ_FEATURES_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kizashi/features.h"
+
+/* Columns of the full set, in registry (= docs/features.md) order. */
+enum {
+    F_MA_10,
+    F_MA_50,
+    F_PRICE_MA_RATIO_SHORT,
+    F_PRICE_MA_RATIO_LONG,
+    F_PRICE_MOMENTUM_14,
+    F_HIGH_LOW_POSITION,
+    F_PRICE_CHANGE_1,
+    F_PRICE_CHANGE_5,
+    F_PRICE_CHANGE_20,
+    F_PRICE_RANGE,
+    F_BODY_SIZE,
+    F_UPPER_SHADOW,
+    F_LOWER_SHADOW,
+    F_PRICE_POSITION,
+    F_GAP,
+    F_RETURNS,
+    F_REALIZED_VOLATILITY_20,
+    F_VOLATILITY_SPIKE,
+    F_TR,
+    F_ATR_20,
+    F_ATR_NORMALIZED,
+    F_HIGH_VOL_REGIME,
+    F_VOL_CHANGE,
+    F_VOLUME_MA_20,
+    F_VOLUME_RATIO,
+    F_PRICE_VOLUME_TREND,
+    F_VWAP,
+    F_VWAP_DEVIATION,
+    F_VOLUME_SPIKE,
+    F_VOLUME_TREND,
+    F_FR_MA_24,
+    F_FR_MA_168,
+    F_FR_CHANGE,
+    F_FR_CHANGE_RATE,
+    F_PRICE_FR_DIVERGENCE,
+    F_FR_EXTREME_HIGH,
+    F_FR_EXTREME_LOW,
+    F_FR_NORMALIZED,
+    F_FR_TREND,
+    F_FR_VOLATILITY,
+    F_OI_CHANGE_RATE,
+    F_OI_CHANGE_RATE_24H,
+    F_OI_SURGE,
+    F_VOLATILITY_ADJUSTED_OI,
+    F_OI_MA_24,
+    F_OI_MA_168,
+    F_OI_TREND,
+    F_OI_PRICE_CORRELATION,
+    F_OI_NORMALIZED,
+    F_FR_OI_RATIO,
+    F_MARKET_HEAT_INDEX,
+    F_MARKET_STRESS,
+    F_MARKET_BALANCE,
+    F_TREND_STRENGTH,
+    F_RANGE_BOUND_RATIO,
+    F_BREAKOUT_STRENGTH,
+    F_MARKET_EFFICIENCY,
+    F_RSI,
+    F_MACD,
+    F_MACD_SIGNAL,
+    F_MACD_HISTOGRAM,
+    F_STOCHASTIC_K,
+    F_STOCHASTIC_D,
+    F_WILLIAMS_R,
+    F_CCI,
+    F_ROC,
+    F_MOMENTUM,
+    F_BEAR_DIVERGENCE,
+    F_BULL_DIVERGENCE,
+    F_SUPPORT_DISTANCE,
+    F_RESISTANCE_DISTANCE,
+    F_PIVOT_DISTANCE,
+    F_FIB_236_DISTANCE,
+    F_FIB_382_DISTANCE,
+    F_FIB_500_DISTANCE,
+    F_FIB_618_DISTANCE,
+    F_FIB_786_DISTANCE,
+    F_GAP_UP,
+    F_GAP_DOWN,
+    F_GAP_SIZE,
+    F_HOUR_SIN,
+    F_HOUR_COS,
+    F_DOW_SIN,
+    F_DOW_COS,
+    F_RETURNS_4H,
+    F_REALIZED_VOLATILITY_20_4H,
+    F_RSI_4H,
+    F_MACD_HISTOGRAM_4H,
+    F_TREND_STRENGTH_4H,
+    F_RETURNS_1D,
+    F_REALIZED_VOLATILITY_20_1D,
+    F_RSI_1D,
+    F_MACD_HISTOGRAM_1D,
+    F_TREND_STRENGTH_1D,
+    F_COUNT
+};
+
+/* The per-bar engine: every rolling state of every selected group, updated in one pass. */
+typedef struct fe_engine fe_engine;
+
+/* p must already be checked. KZ_ERR_NOMEM. */
+kz_status fe_engine_new(
+    const kz_feature_params *p, kz_timeframe tf, int has_funding, int has_oi, fe_engine **out);
+void fe_engine_free(fe_engine *e);
+/* One bar: writes all F_COUNT values of the row (cleaned: ±inf and |x| > 1e10 are NaN); columns
+ * of unselected groups are left NaN. */
+void fe_engine_push(fe_engine *e,
+                    int64_t ts_ms,
+                    double open,
+                    double high,
+                    double low,
+                    double close,
+                    double volume,
+                    double funding,
+                    double oi,
+                    double *row);
+
+/* A frame like kz_frame_new's but with cells and timestamps uninitialised (the caller writes
+ * every one); names are copied. KZ_ERR_NOMEM. */
+kz_status fe_frame_alloc(size_t n_rows, size_t n_cols, const char *const *names, kz_frame **out);
+/* Writable row timestamps. */
+int64_t *fe_frame_ts_mut(kz_frame *f);
+
+/* Groups whose input series is absent (see kz_feature_report.groups_no_input). */
+unsigned fe_groups_no_input(unsigned groups, int has_funding, int has_oi);
+
+#endif

@@ -1,0 +1,200 @@
+/* kz_frame: a named float32 frame, column-major in one block, with row timestamps. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "kizashi/core.h"
+
+#include "features_int.h"
+
+struct kz_frame {
+    size_t n_rows, n_cols;
+    float *cells;   /* n_cols * n_rows, column j at cells + j * n_rows */
+    int64_t *ts;    /* n_rows */
+    char **names;   /* n_cols pointers into name_buf */
+    char *name_buf; /* the names, NUL-separated */
+    size_t name_bytes;
+};
+
+void kz_frame_free(kz_frame *f)
+{
+    if (!f) {
+        return;
+    }
+    kz_free(f->cells);
+    kz_free(f->ts);
+    kz_free(f->names);
+    kz_free(f->name_buf);
+    kz_free(f);
+}
+
+/* A large frame is first touched row block by row block across all columns: on Linux, ask for
+ * transparent huge pages so that costs one page fault per 2 MB instead of per 4 KB (measured:
+ * first-touching 376 MB took 1.0 s with the advice and 1.7-2.5 s without on the benchmark VM). */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t page = 4096;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), e = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (bytes >= ((size_t)4 << 20) && e > a) {
+        (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE); /* advice only */
+    }
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+kz_status fe_frame_alloc(size_t n_rows, size_t n_cols, const char *const *names, kz_frame **out)
+{
+    *out = NULL;
+    size_t name_bytes = 0;
+    for (size_t j = 0; j < n_cols; j++) {
+        size_t len = strlen(names[j]) + 1;
+        if (name_bytes > SIZE_MAX - len) {
+            return KZ_ERR_NOMEM;
+        }
+        name_bytes += len;
+    }
+    if (n_cols && n_rows > SIZE_MAX / n_cols) {
+        return KZ_ERR_NOMEM;
+    }
+    kz_frame *f = kz_calloc(1, sizeof *f);
+    if (!f) {
+        return KZ_ERR_NOMEM;
+    }
+    f->n_rows = n_rows;
+    f->n_cols = n_cols;
+    f->name_bytes = name_bytes;
+    /* Zero-size requests still allocate one element so NULL always means failure. */
+    size_t n_cells = n_rows * n_cols;
+    f->cells = kz_malloc_array(n_cells ? n_cells : 1, sizeof(float));
+    f->ts = kz_malloc_array(n_rows ? n_rows : 1, sizeof(int64_t));
+    f->names = kz_malloc_array(n_cols ? n_cols : 1, sizeof(char *));
+    f->name_buf = kz_malloc(name_bytes ? name_bytes : 1);
+    if (!f->cells || !f->ts || !f->names || !f->name_buf) {
+        kz_frame_free(f);
+        return KZ_ERR_NOMEM;
+    }
+    advise_huge(f->cells, n_cells * sizeof(float));
+    char *p = f->name_buf;
+    for (size_t j = 0; j < n_cols; j++) {
+        size_t len = strlen(names[j]) + 1;
+        memcpy(p, names[j], len);
+        f->names[j] = p;
+        p += len;
+    }
+    *out = f;
+    return KZ_OK;
+}
+
+kz_status kz_frame_new(
+    size_t n_rows, size_t n_cols, const char *const *names, const int64_t *ts, kz_frame **out)
+{
+    if (!out) {
+        return KZ_ERR_INVALID;
+    }
+    *out = NULL;
+    if (n_cols && !names) {
+        return KZ_ERR_INVALID;
+    }
+    for (size_t j = 0; j < n_cols; j++) {
+        if (!names[j] || !names[j][0]) {
+            return KZ_ERR_INVALID;
+        }
+        for (size_t k = 0; k < j; k++) {
+            if (strcmp(names[j], names[k]) == 0) {
+                return KZ_ERR_INVALID;
+            }
+        }
+    }
+    kz_frame *f;
+    kz_status st = fe_frame_alloc(n_rows, n_cols, names, &f);
+    if (st != KZ_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < n_rows * n_cols; i++) {
+        f->cells[i] = NAN;
+    }
+    for (size_t i = 0; i < n_rows; i++) {
+        f->ts[i] = ts ? ts[i] : 0;
+    }
+    *out = f;
+    return KZ_OK;
+}
+
+kz_status kz_frame_copy(const kz_frame *f, kz_frame **out)
+{
+    if (!f || !out) {
+        return KZ_ERR_INVALID;
+    }
+    kz_frame *c;
+    kz_status st = fe_frame_alloc(f->n_rows, f->n_cols, (const char *const *)f->names, &c);
+    if (st != KZ_OK) {
+        *out = NULL;
+        return st;
+    }
+    memcpy(c->cells, f->cells, f->n_rows * f->n_cols * sizeof(float));
+    memcpy(c->ts, f->ts, f->n_rows * sizeof(int64_t));
+    *out = c;
+    return KZ_OK;
+}
+
+size_t kz_frame_n_rows(const kz_frame *f)
+{
+    return f ? f->n_rows : 0;
+}
+
+size_t kz_frame_n_cols(const kz_frame *f)
+{
+    return f ? f->n_cols : 0;
+}
+
+const float *kz_frame_col(const kz_frame *f, size_t j)
+{
+    return f && j < f->n_cols ? f->cells + j * f->n_rows : NULL;
+}
+
+float *kz_frame_col_mut(kz_frame *f, size_t j)
+{
+    return f && j < f->n_cols ? f->cells + j * f->n_rows : NULL;
+}
+
+const char *kz_frame_name(const kz_frame *f, size_t j)
+{
+    return f && j < f->n_cols ? f->names[j] : NULL;
+}
+
+size_t kz_frame_find(const kz_frame *f, const char *name)
+{
+    if (!f || !name) {
+        return KZ_FRAME_NPOS;
+    }
+    for (size_t j = 0; j < f->n_cols; j++) {
+        if (strcmp(f->names[j], name) == 0) {
+            return j;
+        }
+    }
+    return KZ_FRAME_NPOS;
+}
+
+const int64_t *kz_frame_ts(const kz_frame *f)
+{
+    return f ? f->ts : NULL;
+}
+
+int64_t *fe_frame_ts_mut(kz_frame *f)
+{
+    return f->ts;
+}
+
+size_t kz_frame_bytes(const kz_frame *f)
+{
+    if (!f) {
+        return 0;
+    }
+    return sizeof *f + f->n_rows * f->n_cols * sizeof(float) + f->n_rows * sizeof(int64_t) +
+           f->n_cols * sizeof(char *) + f->name_bytes;
+}
