@@ -171,6 +171,15 @@ KZ_NODISCARD kz_status kz_market_build(const char *exchange, const char *symbol,
                                        const kz_series *oi, int64_t funding_max_age_ms,
                                        int64_t oi_max_age_ms, kz_market *out);
 
+/* Same, but takes ownership of `bars`' arrays (moved into out->bars, no copy): `bars` is left
+ * empty on success AND on failure (freed). For callers that built the bars only to make a market
+ * (the store's loader). */
+KZ_NODISCARD kz_status kz_market_build_take(const char *exchange, const char *symbol,
+                                            kz_timeframe tf, kz_bars *bars,
+                                            const kz_series *funding, const kz_series *oi,
+                                            int64_t funding_max_age_ms, int64_t oi_max_age_ms,
+                                            kz_market *out);
+
 /* ---------------------------------------------------------------- synthetic data */
 typedef struct kz_synth_params {
     size_t n_bars;         /* default 10000 */

@@ -238,6 +238,24 @@ static kz_status aligned_column(
     return kz_align_asof(bars, tf, src, max_age, *out);
 }
 
+/* Copy `src` into `dst` (empty), exactly n rows. */
+static kz_status bars_copy(kz_bars *dst, const kz_bars *src)
+{
+    kz_status st = kz_bars_reserve(dst, src->n);
+    if (st != KZ_OK || src->n == 0) {
+        return st;
+    }
+    size_t n = src->n;
+    memcpy(dst->ts_ms, src->ts_ms, n * sizeof *src->ts_ms);
+    memcpy(dst->open, src->open, n * sizeof(double));
+    memcpy(dst->high, src->high, n * sizeof(double));
+    memcpy(dst->low, src->low, n * sizeof(double));
+    memcpy(dst->close, src->close, n * sizeof(double));
+    memcpy(dst->volume, src->volume, n * sizeof(double));
+    dst->n = n;
+    return KZ_OK;
+}
+
 kz_status kz_market_build(const char *exchange,
                           const char *symbol,
                           kz_timeframe tf,
@@ -252,29 +270,50 @@ kz_status kz_market_build(const char *exchange,
         return KZ_ERR_INVALID;
     }
     memset(out, 0, sizeof *out);
+    if (!bars || (bars->n && (!bars->ts_ms || !bars->open || !bars->high || !bars->low ||
+                              !bars->close || !bars->volume))) {
+        return KZ_ERR_INVALID;
+    }
+    kz_bars copy = {0};
+    kz_status st = bars_copy(&copy, bars);
+    if (st != KZ_OK) {
+        kz_bars_free(&copy);
+        return st;
+    }
+    return kz_market_build_take(exchange, symbol, tf, &copy, funding, oi, funding_max_age_ms,
+                                oi_max_age_ms, out);
+}
+
+kz_status kz_market_build_take(const char *exchange,
+                               const char *symbol,
+                               kz_timeframe tf,
+                               kz_bars *bars,
+                               const kz_series *funding,
+                               const kz_series *oi,
+                               int64_t funding_max_age_ms,
+                               int64_t oi_max_age_ms,
+                               kz_market *out)
+{
+    if (!out) {
+        kz_bars_free(bars);
+        return KZ_ERR_INVALID;
+    }
+    memset(out, 0, sizeof *out);
     int64_t dur = kz_timeframe_ms(tf);
     if (!bars || dur <= 0 ||
         (bars->n && (!bars->ts_ms || !bars->open || !bars->high || !bars->low || !bars->close ||
                      !bars->volume))) {
+        kz_bars_free(bars);
         return KZ_ERR_INVALID;
     }
     copy_label(out->exchange, sizeof out->exchange, exchange);
     copy_label(out->symbol, sizeof out->symbol, symbol);
     out->tf = tf;
-    kz_status st = kz_bars_reserve(&out->bars, bars->n);
-    if (st != KZ_OK) {
-        goto fail;
-    }
-    size_t n = bars->n;
-    if (n) {
-        memcpy(out->bars.ts_ms, bars->ts_ms, n * sizeof *bars->ts_ms);
-        memcpy(out->bars.open, bars->open, n * sizeof(double));
-        memcpy(out->bars.high, bars->high, n * sizeof(double));
-        memcpy(out->bars.low, bars->low, n * sizeof(double));
-        memcpy(out->bars.close, bars->close, n * sizeof(double));
-        memcpy(out->bars.volume, bars->volume, n * sizeof(double));
-    }
-    out->bars.n = n;
+    /* Move the arrays: loading a million bars should not pay for a second copy. */
+    out->bars = *bars;
+    memset(bars, 0, sizeof *bars);
+    size_t n = out->bars.n;
+    kz_status st = KZ_OK;
     if (funding) {
         st = aligned_column(&out->bars, tf, funding, funding_max_age_ms, &out->funding);
         if (st != KZ_OK) {
@@ -282,7 +321,7 @@ kz_status kz_market_build(const char *exchange,
         }
         /* Raw settlements inside [first bar open, last bar close): the backtester charges them. */
         if (n) {
-            int64_t lo = bars->ts_ms[0], hi = bars->ts_ms[n - 1] + dur;
+            int64_t lo = out->bars.ts_ms[0], hi = out->bars.ts_ms[n - 1] + dur;
             for (size_t k = 0; k < funding->n; k++) {
                 if (funding->ts_ms[k] >= lo && funding->ts_ms[k] < hi) {
                     st = kz_series_push(&out->funding_raw, funding->ts_ms[k], funding->value[k]);

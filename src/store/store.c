@@ -196,6 +196,7 @@ typedef enum sql_kind {
     SQL_COUNT,   /* rows with lo <= ts <= hi */
     SQL_RANGE,   /* ts, values with lo <= ts < hi, in time order */
     SQL_MAX_TS,  /* newest ts (with ts < hi) */
+    SQL_SPAN,    /* oldest and newest ts with lo <= ts < hi (two index look-ups) */
     SQL_SCAN     /* keys, ts of the whole table in key order (coverage) */
 } sql_kind;
 
@@ -249,6 +250,15 @@ static void build_sql(const table_desc *t, sql_kind kind, sqlbuf *b)
         sb_add(b, "SELECT max(ts) FROM %s", t->name);
         sb_where_keys(b, t);
         sb_add(b, " AND ts < ?%d", k + 1);
+        break;
+    case SQL_SPAN:
+        /* Two scalar subqueries so SQLite answers each min/max from the primary key. */
+        for (int j = 0; j < 2; j++) {
+            sb_add(b, "%s(SELECT %s(ts) FROM %s", j ? ", " : "SELECT ", j ? "max" : "min",
+                   t->name);
+            sb_where_keys(b, t);
+            sb_add(b, " AND ts >= ?%d AND ts < ?%d)", k + 1, k + 2);
+        }
         break;
     case SQL_SCAN:
         sb_add(b, "SELECT ");
@@ -671,6 +681,56 @@ kz_status kz_store_put_series(kz_store *st,
 /* ---------------------------------------------------------------- reads */
 
 /* Stream rows of [from_ms, to_ms) into bars (kind BARS) or a series. */
+/* Reserve the output once before reading: growing a million-row result geometrically costs
+ * copies and first-touch page faults that dominate the load. Bars are on the timeframe grid, so
+ * the span gives an upper bound (exact without gaps); series use count(*). */
+static kz_status reserve_rows(kz_store *st,
+                              const table_desc *t,
+                              kz_data_kind kind,
+                              const char *exchange,
+                              const char *symbol,
+                              kz_timeframe tf,
+                              int64_t from_ms,
+                              int64_t to_ms,
+                              kz_bars *bars,
+                              kz_series *series)
+{
+    sqlite3_stmt *q = NULL;
+    sqlbuf sql;
+    build_sql(t, bars ? SQL_SPAN : SQL_COUNT, &sql);
+    kz_status s = prepare(st, sql.s, &q);
+    if (s != KZ_OK) {
+        return s;
+    }
+    bind_keys(q, t, exchange, symbol, tf);
+    sqlite3_bind_int64(q, t->n_keys + 1, from_ms);
+    /* SQL_COUNT's range is inclusive: [from, to - 1]. */
+    sqlite3_bind_int64(q, t->n_keys + 2, bars || to_ms == INT64_MIN ? to_ms : to_ms - 1);
+    size_t want = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        if (bars && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+            int64_t lo = sqlite3_column_int64(q, 0), hi = sqlite3_column_int64(q, 1);
+            int64_t dur = kz_timeframe_ms(tf);
+            uint64_t span = (uint64_t)hi - (uint64_t)lo;
+            if (dur > 0 && span / (uint64_t)dur < ((uint64_t)1 << 32)) {
+                want = (size_t)(span / (uint64_t)dur) + 1;
+            }
+        } else if (!bars) {
+            want = (size_t)sqlite3_column_int64(q, 0);
+        }
+    }
+    sqlite3_finalize(q);
+    (void)kind;
+    if (want == 0) {
+        return KZ_OK;
+    }
+    s = bars ? kz_bars_reserve(bars, want) : kz_series_reserve(series, want);
+    if (s != KZ_OK) {
+        s = set_err(st, s, "read %s %s/%s: out of memory", t->name, exchange, symbol);
+    }
+    return s;
+}
+
 static kz_status get_rows(kz_store *st,
                           kz_data_kind kind,
                           const char *exchange,
@@ -696,8 +756,9 @@ static kz_status get_rows(kz_store *st,
     bind_keys(q, t, exchange, symbol, tf);
     sqlite3_bind_int64(q, t->n_keys + 1, from_ms);
     sqlite3_bind_int64(q, t->n_keys + 2, to_ms);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    s = reserve_rows(st, t, kind, exchange, symbol, tf, from_ms, to_ms, bars, series);
+    int rc = SQLITE_DONE;
+    while (s == KZ_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t ts = (int64_t)sqlite3_column_int64(q, 0);
         if (bars) {
             s = kz_bars_push(bars, ts, sqlite3_column_double(q, 1), sqlite3_column_double(q, 2),
@@ -868,8 +929,8 @@ kz_status kz_store_load_market(kz_store *st,
     if (s == KZ_OK) {
         kz_error err;
         kz_error_clear(&err);
-        s = kz_market_build(exchange, symbol, tf, &bars, fr.n ? &fr : NULL, oi.n ? &oi : NULL,
-                            o.funding_max_age_ms, oi_age, out);
+        s = kz_market_build_take(exchange, symbol, tf, &bars, fr.n ? &fr : NULL,
+                                 oi.n ? &oi : NULL, o.funding_max_age_ms, oi_age, out);
         if (s != KZ_OK) {
             set_err(st, s, "load market %s/%s %s: %s", exchange, symbol, kz_timeframe_str(tf),
                     kz_status_str(s));
