@@ -19,6 +19,15 @@ enum ht_kind { HT_DCPERIOD, HT_DCPHASE, HT_PHASOR, HT_SINE, HT_TRENDLINE, HT_TRE
 #define SMOOTH_SIZE 50
 #define PRICE_RING  64 /* power of two >= 50 */
 
+/* The phase stage's DFT over one dominant cycle of p bars (1 <= p <= 50) weighs the smoothed
+ * prices with sin and cos of i*2pi/p, i < p. Those 50*51/2 terms depend only on (p, i), so each
+ * state tabulates them once at init, from the very expression TA-Lib evaluates per bar (same
+ * operands, same order), which keeps every value bit-identical while the per-bar cost drops from
+ * up to 50 sin/cos evaluations to table reads. Row p starts at DFT_ROW(p). */
+#define DFT_MAX    SMOOTH_SIZE
+#define DFT_ROW(p) ((size_t)(p) * (size_t)((p)-1) / 2)
+#define DFT_SIZE   DFT_ROW(DFT_MAX + 1)
+
 /* Ehlers' Hilbert FIR (0.0962, 0.5769) run separately on odd and even bars, as TA-Lib does
  * (HILBERT_VARIABLES / DO_HILBERT_TRANSFORM in ta_utility.h). */
 #define HT_A 0.0962
@@ -50,6 +59,7 @@ typedef struct ht_state {
     double itrend1, itrend2, itrend3;
     int days_in_trend;
     double rad2deg, deg2rad, deg2rad_by360;
+    double dft_sin[DFT_SIZE], dft_cos[DFT_SIZE]; /* filled only when `phase` is set */
 } ht_state;
 
 /* Values of the current bar, picked by each function. */
@@ -72,6 +82,12 @@ static double hilbert(hilbert_filter *f, int parity, int hidx, double input, dou
     return v;
 }
 
+/* The DFT angle of term i over a cycle of p bars, exactly as ta_HT_DCPHASE.c computes it. */
+static double dft_angle(const ht_state *s, int i, int p)
+{
+    return ((double)i * s->deg2rad_by360) / (double)p;
+}
+
 static void ht_init(ht_state *s, int kind)
 {
     memset(s, 0, sizeof *s);
@@ -86,6 +102,15 @@ static void ht_init(ht_state *s, int kind)
     s->rad2deg = 45.0 / quarter_pi;
     s->deg2rad = 1.0 / s->rad2deg;
     s->deg2rad_by360 = quarter_pi * 8.0;
+    if (s->phase) {
+        for (int p = 1; p <= DFT_MAX; p++) {
+            for (int i = 0; i < p; i++) {
+                double angle = dft_angle(s, i, p);
+                s->dft_sin[DFT_ROW(p) + (size_t)i] = sin(angle);
+                s->dft_cos[DFT_ROW(p) + (size_t)i] = cos(angle);
+            }
+        }
+    }
 }
 
 /* The in-phase / quadrature stages and the period estimate (shared by all six functions). */
@@ -153,12 +178,24 @@ static void ht_phase(ht_state *s, ht_values *v)
     int dc_period = (int)(s->smooth_period + 0.5);
     double real_part = 0.0, imag_part = 0.0;
     int idx = s->smooth_idx;
-    for (int i = 0; i < dc_period; i++) {
-        double angle = ((double)i * s->deg2rad_by360) / (double)dc_period;
-        double value = s->smooth[idx];
-        real_part += sin(angle) * value;
-        imag_part += cos(angle) * value;
-        idx = idx == 0 ? SMOOTH_SIZE - 1 : idx - 1;
+    if (dc_period >= 1 && dc_period <= DFT_MAX) {
+        const double *sin_row = s->dft_sin + DFT_ROW(dc_period);
+        const double *cos_row = s->dft_cos + DFT_ROW(dc_period);
+        for (int i = 0; i < dc_period; i++) {
+            double value = s->smooth[idx];
+            real_part += sin_row[i] * value;
+            imag_part += cos_row[i] * value;
+            idx = idx == 0 ? SMOOTH_SIZE - 1 : idx - 1;
+        }
+    } else {
+        /* unreachable while the period clamp holds (6..50); kept for robustness */
+        for (int i = 0; i < dc_period; i++) {
+            double angle = dft_angle(s, i, dc_period);
+            double value = s->smooth[idx];
+            real_part += sin(angle) * value;
+            imag_part += cos(angle) * value;
+            idx = idx == 0 ? SMOOTH_SIZE - 1 : idx - 1;
+        }
     }
     double mag = fabs(imag_part);
     if (mag > 0.0) {

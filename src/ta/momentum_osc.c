@@ -14,27 +14,33 @@ typedef struct extreme {
     double val;
 } extreme;
 
-static int beats(double a, double b, int is_max)
+static inline int beats(double a, double b, int is_max)
 {
     return is_max ? a >= b : a <= b;
 }
 
-/* Updates `e` for the window [t-w+1, t]; call for every t >= w-1 (e->idx starts at -1). */
-static void extreme_push(extreme *e, const double *x, size_t cap, int64_t t, int64_t w, int is_max)
+/* Updates `e` for the window [t-w+1, t] of a ring of w slots where bar t sits at slot `pos`
+ * (so the window's oldest bar sits at the next slot); call for every t >= w-1 (e->idx starts
+ * at -1). Slots advance by a compare-and-wrap, never a division. */
+static inline void
+extreme_push(extreme *e, const double *x, size_t pos, int64_t t, int64_t w, int is_max)
 {
     int64_t lo = t - w + 1;
     if (e->idx < lo) {
+        size_t cap = (size_t)w;
+        size_t slot = pos + 1 == cap ? 0 : pos + 1;
         e->idx = lo;
-        e->val = x[(size_t)lo % cap];
+        e->val = x[slot];
         for (int64_t j = lo + 1; j <= t; j++) {
-            double v = x[(size_t)j % cap];
+            slot = slot + 1 == cap ? 0 : slot + 1;
+            double v = x[slot];
             if (beats(v, e->val, is_max)) {
                 e->idx = j;
                 e->val = v;
             }
         }
     } else {
-        double v = x[(size_t)t % cap];
+        double v = x[pos];
         if (beats(v, e->val, is_max)) {
             e->idx = t;
             e->val = v;
@@ -46,6 +52,7 @@ static void extreme_push(extreme *e, const double *x, size_t cap, int64_t t, int
 typedef struct hl_window {
     int p;
     int64_t t;
+    size_t pos; /* slot of bar t, i.e. t % p */
     extreme hi, lo;
 } hl_window;
 
@@ -53,22 +60,25 @@ static void hl_init(hl_window *w, int p)
 {
     memset(w, 0, sizeof *w);
     w->p = p;
+    w->pos = (size_t)p - 1; /* the first push wraps to slot 0 */
     w->hi.idx = -1;
     w->lo.idx = -1;
 }
 
 /* Pushes bar w->t; returns 1 once the window is full (w->hi, w->lo then hold its extremes). */
-static int hl_push(hl_window *w, double *ring, double high, double low)
+static inline int hl_push(hl_window *w, double *ring, double high, double low)
 {
     size_t p = (size_t)w->p;
     int64_t t = w->t++;
-    ring[(size_t)t % p] = high;
-    ring[p + (size_t)t % p] = low;
+    size_t pos = w->pos + 1 == p ? 0 : w->pos + 1;
+    w->pos = pos;
+    ring[pos] = high;
+    ring[p + pos] = low;
     if (t < w->p - 1) {
         return 0;
     }
-    extreme_push(&w->lo, ring + p, p, t, w->p, 0);
-    extreme_push(&w->hi, ring, p, t, w->p, 1);
+    extreme_push(&w->lo, ring + p, pos, t, w->p, 0);
+    extreme_push(&w->hi, ring, pos, t, w->p, 1);
     return 1;
 }
 
@@ -192,6 +202,7 @@ KZ_MOM_STATE_BATCH(kz_mom_bop, 4, 1)
 typedef struct cci_state {
     int p;
     int64_t t;
+    size_t slot; /* t % p */
     double ring[];
 } cci_state;
 
@@ -217,7 +228,8 @@ void kz_mom_cci_state_step(void *state, const double *in, double *out)
     cci_state *s = state;
     size_t p = (size_t)s->p;
     double tp = (in[0] + in[1] + in[2]) / 3.0;
-    s->ring[(size_t)(s->t % s->p)] = tp;
+    s->ring[s->slot] = tp;
+    s->slot = s->slot + 1 == p ? 0 : s->slot + 1;
     out[0] = NAN;
     if (s->t++ < s->p - 1) {
         return;
@@ -349,6 +361,7 @@ AROON_ENTRY(kz_mom_aroonosc, 1)
 typedef struct ultosc_state {
     int p[3]; /* ascending */
     int64_t t;
+    size_t slot; /* t % L */
     double prev_close;
     double a[3], b[3];
     double ring[]; /* BP [0, L), TR [L, 2L) */
@@ -410,8 +423,10 @@ void kz_mom_ultosc_state_step(void *state, const double *in, double *out)
     if (tmp > tr) {
         tr = tmp;
     }
-    s->ring[(size_t)t % cap] = bp;
-    s->ring[cap + (size_t)t % cap] = tr;
+    size_t slot = s->slot + 1 == cap ? 0 : s->slot + 1; /* t % cap (t >= 1 here) */
+    s->slot = slot;
+    s->ring[slot] = bp;
+    s->ring[cap + slot] = tr;
     for (int k = 0; k < 3; k++) {
         if (t >= lb - s->p[k] + 1) {
             s->a[k] += bp;
@@ -430,7 +445,9 @@ void kz_mom_ultosc_state_step(void *state, const double *in, double *out)
         }
     }
     for (int k = 0; k < 3; k++) {
-        size_t old = (size_t)(t - s->p[k] + 1) % cap;
+        /* slot of bar t - p[k] + 1, i.e. (t - p[k] + 1) % cap with 1 <= p[k] <= cap */
+        size_t back = (size_t)s->p[k] - 1;
+        size_t old = slot >= back ? slot - back : slot + cap - back;
         s->a[k] -= s->ring[old];
         s->b[k] -= s->ring[cap + old];
     }

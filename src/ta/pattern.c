@@ -14,6 +14,13 @@
 
 #include "cycle_int.h"
 
+/* Forces inlining where the specialisation matters (GCC/Clang; a plain inline elsewhere). */
+#if defined(__GNUC__)
+#    define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#    define ALWAYS_INLINE inline
+#endif
+
 /* ---------------------------------------------------------------- candle settings */
 
 typedef enum candle_range { RANGE_REALBODY, RANGE_HIGHLOW, RANGE_SHADOWS } candle_range;
@@ -49,6 +56,7 @@ static const struct {
 
 typedef struct bar {
     double o, h, l, c;
+    double range[3]; /* the bar's candle ranges by candle_range, filled when it enters the ring */
 } bar;
 
 /* TA-Lib's min/max macros (ternaries, not fmin/fmax). */
@@ -83,22 +91,23 @@ static int color(const bar *b)
     return b->c >= b->o ? 1 : -1;
 }
 
-/* TA_CANDLERANGE */
-static double candle_range_of(candle_setting s, const bar *b)
+/* TA_CANDLERANGE of each range type; the ring caches them per bar so that the period totals,
+ * which add and drop a range for every slot at every bar, do not recompute them. */
+static void candle_ranges(bar *b)
 {
-    switch (candle_defaults[s].range) {
-    case RANGE_REALBODY:
-        return real_body(b);
-    case RANGE_HIGHLOW:
-        return b->h - b->l;
-    default:
-        return upper_shadow(b) + lower_shadow(b);
-    }
+    b->range[RANGE_REALBODY] = real_body(b);
+    b->range[RANGE_HIGHLOW] = b->h - b->l;
+    b->range[RANGE_SHADOWS] = upper_shadow(b) + lower_shadow(b);
+}
+
+static ALWAYS_INLINE double candle_range_of(candle_setting s, const bar *b)
+{
+    return b->range[candle_defaults[s].range];
 }
 
 /* TA_CANDLEAVERAGE: factor * (total / period, or the bar's own range when period is 0), halved
  * for the two-shadow range. Same operation order as the TA-Lib macro. */
-static double candle_average(candle_setting s, double total, const bar *b)
+static ALWAYS_INLINE double candle_average(candle_setting s, double total, const bar *b)
 {
     double base = candle_defaults[s].period != 0 ? total / (double)candle_defaults[s].period
                                                  : candle_range_of(s, b);
@@ -319,7 +328,10 @@ static int pattern_lookback(const pattern_def *d)
 /* ---------------------------------------------------------------- shared engine */
 
 /* Bars kept: the rule reads MAX_BACK earlier bars, the totals drop the bar period + ago back
- * (at most 10 + 2); 16 covers both. */
+ * (at most 10 + 2); 16 covers both. Each bar is stored twice, at slot `pos` and `pos + 16`, and
+ * `pos` walks downwards, so the last 16 bars are always the contiguous run ring[pos..pos+16)
+ * newest first: the rule and the totals read b[k] (k bars ago) through one pointer, no copy
+ * and no index wrapping. */
 #define BAR_RING 16
 
 typedef struct pattern_state {
@@ -327,7 +339,8 @@ typedef struct pattern_state {
     double pen;
     int lookback;
     uint64_t t;
-    bar ring[BAR_RING];
+    size_t pos; /* ring[pos] = the newest bar */
+    bar ring[2 * BAR_RING];
     double total[MAX_SLOTS];
 } pattern_state;
 
@@ -337,34 +350,31 @@ static void pattern_init(pattern_state *s, const pattern_def *def, double pen)
     s->def = def;
     s->pen = pen;
     s->lookback = pattern_lookback(def);
-}
-
-static const bar *ring_at(const pattern_state *s, uint64_t i)
-{
-    return &s->ring[i & (BAR_RING - 1)];
+    s->pos = BAR_RING; /* the first push moves to BAR_RING - 1 */
 }
 
 /* One bar; returns the signal, NaN during the lookback. TA-Lib's period total for a slot (S,
- * ago) starts at bar lookback - ago - period and sums ascending, one bar per step. */
-static double pattern_step(pattern_state *s, const bar *in)
+ * ago) starts at bar lookback - ago - period and sums ascending, one bar per step. `d` is the
+ * state's definition, passed separately so that batch kernels, which call this with a constant
+ * definition, get the slot loops unrolled and the rule inlined. */
+static ALWAYS_INLINE double pattern_step(pattern_state *s, const pattern_def *d, const bar *in)
 {
-    const pattern_def *d = s->def;
     uint64_t t = s->t++;
-    s->ring[t & (BAR_RING - 1)] = *in;
+    s->pos = s->pos == 0 ? BAR_RING - 1 : s->pos - 1;
+    s->ring[s->pos] = *in;
+    candle_ranges(&s->ring[s->pos]);
+    s->ring[s->pos + BAR_RING] = s->ring[s->pos];
+    const bar *b = &s->ring[s->pos];
     uint64_t lb = (uint64_t)s->lookback;
     if (t < lb) {
         for (int j = 0; j < d->n_slots; j++) {
             candle_setting set = d->slots[j].setting;
             uint64_t period = (uint64_t)candle_defaults[set].period;
             if (t + period >= lb) {
-                s->total[j] += candle_range_of(set, ring_at(s, t - (uint64_t)d->slots[j].ago));
+                s->total[j] += candle_range_of(set, &b[d->slots[j].ago]);
             }
         }
         return NAN;
-    }
-    bar b[MAX_BACK + 1];
-    for (int k = 0; k <= MAX_BACK; k++) {
-        b[k] = *ring_at(s, t - (uint64_t)k);
     }
     double avg[MAX_SLOTS];
     for (int j = 0; j < d->n_slots; j++) {
@@ -376,9 +386,8 @@ static double pattern_step(pattern_state *s, const bar *in)
         candle_setting set = d->slots[j].setting;
         int period = candle_defaults[set].period;
         if (period != 0) {
-            uint64_t ago = (uint64_t)d->slots[j].ago;
-            s->total[j] += candle_range_of(set, ring_at(s, t - ago)) -
-                           candle_range_of(set, ring_at(s, t - ago - (uint64_t)period));
+            int ago = d->slots[j].ago;
+            s->total[j] += candle_range_of(set, &b[ago]) - candle_range_of(set, &b[ago + period]);
         }
     }
     return signal;
@@ -392,18 +401,20 @@ static size_t pattern_state_size(const double *params)
 
 static void pattern_state_step(void *state, const double *in, double *out)
 {
-    bar b = {in[0], in[1], in[2], in[3]};
-    out[0] = pattern_step(state, &b);
+    pattern_state *s = state;
+    bar b = {in[0], in[1], in[2], in[3], {0.0, 0.0, 0.0}};
+    out[0] = pattern_step(s, s->def, &b);
 }
 
-static void
+/* Inlined into each pattern's batch kernel with its constant definition. */
+static ALWAYS_INLINE void
 pattern_batch(const pattern_def *def, double pen, size_t n, const double *const *in, double *out)
 {
     pattern_state s;
     pattern_init(&s, def, pen);
     for (size_t i = 0; i < n; i++) {
-        bar b = {in[0][i], in[1][i], in[2][i], in[3][i]};
-        out[i] = pattern_step(&s, &b);
+        bar b = {in[0][i], in[1][i], in[2][i], in[3][i], {0.0, 0.0, 0.0}};
+        out[i] = pattern_step(&s, def, &b);
     }
 }
 

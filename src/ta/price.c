@@ -125,22 +125,30 @@ static char *extreme_init(extreme *e, int is_min, size_t p, char *mem)
 }
 
 /* a strictly beyond b in the direction sought */
-static int beyond(const extreme *e, double a, double b)
+static inline int beyond(const extreme *e, double a, double b)
 {
     return e->is_min ? a < b : a > b;
 }
 
 /* Push value x of bar i; once the window is full (i >= p-1) update TA-Lib's extreme. */
-static void extreme_push(extreme *e, double x, size_t i)
+static inline void extreme_push(extreme *e, double x, size_t i)
 {
     while (e->len > 0 && e->idx[e->head] + e->p <= i) {
         e->head = e->head + 1 == e->p ? 0 : e->head + 1;
         e->len--;
     }
-    while (e->len > 0 && beyond(e, x, e->val[(e->head + e->len - 1) % e->p])) {
+    /* slot of the deque's back (head + len - 1, wrapped without a division: head, len < p) */
+    size_t tail = e->head + e->len;
+    tail = tail >= e->p ? tail - e->p : tail;
+    while (e->len > 0) {
+        size_t back = tail == 0 ? e->p - 1 : tail - 1;
+        if (!beyond(e, x, e->val[back])) {
+            break;
+        }
+        tail = back;
         e->len--;
     }
-    size_t slot = (e->head + e->len) % e->p;
+    size_t slot = tail;
     e->val[slot] = x;
     e->idx[slot] = i;
     e->len++;
