@@ -10,18 +10,6 @@
  * (`work`) and steps it over the bars, so batch and stream perform the same floating-point
  * operations in the same order and agree bit for bit by construction. */
 
-/* Step `state` over bars 0..n-1 of the input columns, writing the output columns. */
-void kz_misc_drive(size_t n,
-                   const double *const *in,
-                   int n_in,
-                   double *const *out,
-                   int n_out,
-                   void *state,
-                   kz_ta_state_step_fn step);
-
-/* Number of doubles that hold `bytes` bytes (the batch scratch size of a state). */
-size_t kz_misc_doubles(size_t bytes);
-
 /* TA-Lib's zero tests (ta_utility.h, 0.6.4): |v| < 1e-8 and v < 1e-8. */
 static inline int kz_misc_is_zero(double v)
 {
@@ -61,13 +49,13 @@ static inline int kz_misc_is_zero_or_neg(double v)
     size_t kz_misc_##name##_work(size_t n, const double *params)                                   \
     {                                                                                              \
         (void)n;                                                                                   \
-        return kz_misc_doubles(size_fn(params));                                                   \
+        return kz_ta_words(size_fn(params));                                                       \
     }                                                                                              \
     void kz_misc_##name##_batch(size_t n, const double *const *in, const double *params,           \
                                 double *const *out, double *work)                                  \
     {                                                                                              \
         init_fn(work, params);                                                                     \
-        kz_misc_drive(n, in, n_in, out, n_out, work, step_fn);                                     \
+        kz_ta_drive(n, in, n_in, out, n_out, work, step_fn);                                       \
     }
 
 /* volatility.c */

@@ -1,34 +1,6 @@
 /* Registry table of the volatility, volume, statistic, price-transform and math-operator
- * indicators (kz_ta_volatility_table), plus the shared batch driver and lookback functions. */
+ * indicators (kz_ta_volatility_table) and their lookback functions. */
 #include "misc_int.h"
-
-/* ---------------------------------------------------------------- shared helpers */
-
-void kz_misc_drive(size_t n,
-                   const double *const *in,
-                   int n_in,
-                   double *const *out,
-                   int n_out,
-                   void *state,
-                   kz_ta_state_step_fn step)
-{
-    double bar[KZ_TA_MAX_INPUTS];
-    double res[KZ_TA_MAX_OUTPUTS];
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < n_in; k++) {
-            bar[k] = in[k][i];
-        }
-        step(state, bar, res);
-        for (int j = 0; j < n_out; j++) {
-            out[j][i] = res[j];
-        }
-    }
-}
-
-size_t kz_misc_doubles(size_t bytes)
-{
-    return bytes / sizeof(double) + (bytes % sizeof(double) != 0);
-}
 
 /* Lookbacks (TA_<NAME>_Lookback with unstable period 0). */
 static int lb_zero(const double *params)

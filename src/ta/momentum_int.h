@@ -19,40 +19,11 @@ static inline int kz_mom_period(const double *params, int k)
     return (int)params[k];
 }
 
-/* Doubles needed to hold `bytes` bytes (state structs double as batch scratch). */
-static inline size_t kz_mom_words(size_t bytes)
-{
-    return (bytes + sizeof(double) - 1) / sizeof(double);
-}
-
 /* a + b, saturating at SIZE_MAX so that an absurd scratch request fails in kz_malloc_array
  * instead of wrapping around. */
 static inline size_t kz_mom_add(size_t a, size_t b)
 {
     return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
-/* Batch = the streaming state stepped over every bar, so both paths do the same floating-point
- * operations in the same order and agree bit for bit. */
-static inline void kz_mom_run_states(size_t n,
-                                     const double *const *in,
-                                     int n_in,
-                                     double *const *out,
-                                     int n_out,
-                                     void *state,
-                                     kz_ta_state_step_fn step)
-{
-    double x[KZ_TA_MAX_INPUTS];
-    double y[KZ_TA_MAX_OUTPUTS];
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < n_in; k++) {
-            x[k] = in[k][i];
-        }
-        step(state, x, y);
-        for (int j = 0; j < n_out; j++) {
-            out[j][i] = y[j];
-        }
-    }
 }
 
 /* Defines the batch kernel and the scratch size of an indicator whose batch is its streaming
@@ -61,13 +32,13 @@ static inline void kz_mom_run_states(size_t n,
     size_t NAME##_work(size_t n, const double *params)                                             \
     {                                                                                              \
         (void)n;                                                                                   \
-        return kz_mom_words(NAME##_state_size(params));                                            \
+        return kz_ta_words(NAME##_state_size(params));                                             \
     }                                                                                              \
     void NAME##_batch(size_t n, const double *const *in, const double *params, double *const *out, \
                       double *work)                                                                \
     {                                                                                              \
         NAME##_state_init(work, params);                                                           \
-        kz_mom_run_states(n, in, N_IN, out, N_OUT, work, NAME##_state_step);                       \
+        kz_ta_drive(n, in, N_IN, out, N_OUT, work, NAME##_state_step);                             \
     }
 
 /* ---- RSI / CMO engine, shared with STOCHRSI.

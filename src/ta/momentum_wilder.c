@@ -6,7 +6,7 @@
 #include "momentum_int.h"
 
 /* ================================================================ batch kernels
- * Batch = the streaming step run over the series (kz_mom_run_states), so both paths perform the
+ * Batch = the streaming step run over the series (kz_ta_drive), so both paths perform the
  * same operations. Here the loop calls the file's static step, which the compiler inlines, and
  * fixed-size states live in a local variable rather than in `work`: the running averages then
  * stay in registers instead of making a store-to-load round trip through memory every bar
@@ -24,7 +24,7 @@
         (void)work;                                                                                \
         TYPE state;                                                                                \
         NAME##_state_init(&state, params);                                                         \
-        kz_mom_run_states(n, in, N_IN, out, 1, &state, STEP);                                      \
+        kz_ta_drive(n, in, N_IN, out, 1, &state, STEP);                                      \
     }
 
 /* The same for states with a variable-size tail, which stay in `work`. */
@@ -32,13 +32,13 @@
     size_t NAME##_work(size_t n, const double *params)                                             \
     {                                                                                              \
         (void)n;                                                                                   \
-        return kz_mom_words(NAME##_state_size(params));                                            \
+        return kz_ta_words(NAME##_state_size(params));                                            \
     }                                                                                              \
     void NAME##_batch(size_t n, const double *const *in, const double *params, double *const *out, \
                       double *work)                                                                \
     {                                                                                              \
         NAME##_state_init(work, params);                                                           \
-        kz_mom_run_states(n, in, N_IN, out, 1, work, STEP);                                        \
+        kz_ta_drive(n, in, N_IN, out, 1, work, STEP);                                        \
     }
 
 /* ================================================================ RSI and CMO

@@ -2,11 +2,11 @@
 #ifndef KZ_TA_INT_H
 #define KZ_TA_INT_H
 
-#include "kizashi/core.h"
-#include "kizashi/ta.h"
-
 #include <math.h>
 #include <stddef.h>
+
+#include "kizashi/core.h"
+#include "kizashi/ta.h"
 
 /* Registry groups: each group file defines its table (sorted by name) and count. registry.c
  * concatenates them in this order: overlap, momentum, volatility, volume, cycle, statistic,
@@ -15,7 +15,8 @@ extern const kz_ta_info *const kz_ta_overlap_table;
 extern const size_t kz_ta_overlap_count;
 extern const kz_ta_info *const kz_ta_momentum_table;
 extern const size_t kz_ta_momentum_count;
-extern const kz_ta_info *const kz_ta_volatility_table; /* volatility + volume + statistic + price + math */
+extern const kz_ta_info
+    *const kz_ta_volatility_table; /* volatility + volume + statistic + price + math */
 extern const size_t kz_ta_volatility_count;
 extern const kz_ta_info *const kz_ta_cycle_table; /* HT_* and candlestick patterns */
 extern const size_t kz_ta_cycle_count;
@@ -58,6 +59,36 @@ static inline void kz_ta_nan_fill(double *out, size_t n, size_t k)
     }
     for (size_t i = 0; i < k; i++) {
         out[i] = NAN;
+    }
+}
+
+/* Doubles needed to hold `bytes` bytes (streaming states double as batch scratch). */
+static inline size_t kz_ta_words(size_t bytes)
+{
+    return (bytes + sizeof(double) - 1) / sizeof(double);
+}
+
+/* Batch = the streaming state stepped over every bar, so both paths do the same floating-point
+ * operations in the same order and agree bit for bit. static inline so that, called with a
+ * file-local step function, the compiler inlines the step into the loop. */
+static inline void kz_ta_drive(size_t n,
+                               const double *const *in,
+                               int n_in,
+                               double *const *out,
+                               int n_out,
+                               void *state,
+                               kz_ta_state_step_fn step)
+{
+    double x[KZ_TA_MAX_INPUTS];
+    double y[KZ_TA_MAX_OUTPUTS];
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < n_in; k++) {
+            x[k] = in[k][i];
+        }
+        step(state, x, y);
+        for (int j = 0; j < n_out; j++) {
+            out[j][i] = y[j];
+        }
     }
 }
 
