@@ -5,6 +5,7 @@
 #include "kizashi/core.h"
 #include "kizashi/features.h"
 #include "kizashi/market.h"
+#include "kizashi/optim.h"
 #include "kizashi/status.h"
 #include "kizashi/store.h"
 #include "kizashi/ta.h"
