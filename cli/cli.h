@@ -69,5 +69,6 @@ int cmd_synth(cli_ctx *ctx, int argc, char **argv);
 int cmd_ta(cli_ctx *ctx, int argc, char **argv);
 int cmd_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_optimize(cli_ctx *ctx, int argc, char **argv);
+int cmd_fetch(cli_ctx *ctx, int argc, char **argv);
 
 #endif

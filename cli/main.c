@@ -31,6 +31,7 @@ typedef struct verb {
 static const verb VERBS[] = {
     {"import", cmd_import, "import bars, funding or open-interest files into the store"},
     {"data", cmd_data, "list stored series (data list) or print bars as CSV (data show)"},
+    {"fetch", cmd_fetch, "download bars, funding and open interest from Bybit or Binance"},
     {"synth", cmd_synth, "generate and store synthetic bars, funding and open interest"},
     {"ta", cmd_ta, "list indicators or compute one over stored bars"},
     {"features", cmd_features, "compute the feature frame (CSV) or list the features"},

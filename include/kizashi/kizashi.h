@@ -4,6 +4,7 @@
 
 #include "kizashi/core.h"
 #include "kizashi/features.h"
+#include "kizashi/fetch.h"
 #include "kizashi/market.h"
 #include "kizashi/optim.h"
 #include "kizashi/status.h"
