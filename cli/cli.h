@@ -70,5 +70,6 @@ int cmd_ta(cli_ctx *ctx, int argc, char **argv);
 int cmd_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_optimize(cli_ctx *ctx, int argc, char **argv);
 int cmd_fetch(cli_ctx *ctx, int argc, char **argv);
+int cmd_backtest(cli_ctx *ctx, int argc, char **argv);
 
 #endif

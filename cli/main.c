@@ -35,6 +35,7 @@ static const verb VERBS[] = {
     {"synth", cmd_synth, "generate and store synthetic bars, funding and open interest"},
     {"ta", cmd_ta, "list indicators or compute one over stored bars"},
     {"features", cmd_features, "compute the feature frame (CSV) or list the features"},
+    {"backtest", cmd_backtest, "replay a strategy JSON on stored bars: metrics, trades, equity"},
     {"optimize", cmd_optimize, "Bayesian optimiser: benchmark table or a test-function run"},
     {"version", cmd_version, "print the version"},
 };

@@ -9,6 +9,7 @@
 #include "kizashi/optim.h"
 #include "kizashi/status.h"
 #include "kizashi/store.h"
+#include "kizashi/strategy.h"
 #include "kizashi/ta.h"
 
 #ifdef __cplusplus
