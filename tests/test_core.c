@@ -16,6 +16,15 @@ static void test_status(void)
     snprintf(e.msg, sizeof e.msg, "not a number");
     char buf[256];
     CHECK(strcmp(kz_error_format(&e, buf, sizeof buf), "a.csv:12:3: high: not a number") == 0);
+    kz_error e2;
+    CHECK(kz_error_set(&e2, KZ_ERR_VALIDATION, "b.csv", 4, 2, "low", "%s > %d", "low", 5) ==
+          KZ_ERR_VALIDATION);
+    CHECK(e2.code == KZ_ERR_VALIDATION && e2.line == 4 && e2.column == 2);
+    CHECK(strcmp(e2.file, "b.csv") == 0 && strcmp(e2.field, "low") == 0);
+    CHECK(strcmp(e2.msg, "low > 5") == 0);
+    CHECK(kz_error_set(&e2, KZ_ERR_NOMEM, NULL, 0, 0, NULL, NULL) == KZ_ERR_NOMEM);
+    CHECK(strcmp(e2.msg, "out of memory") == 0 && e2.file[0] == '\0');
+    CHECK(kz_error_set(NULL, KZ_ERR_IO, NULL, 0, 0, NULL, "x") == KZ_ERR_IO);
     char small[8];
     kz_error_format(&e, small, sizeof small);
     CHECK(strlen(small) == 7);

@@ -1,26 +1,41 @@
 /* Status strings and the kz_error helper. */
-#include "kizashi/kizashi.h"
-
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "kizashi/kizashi.h"
 
 const char *kz_status_str(kz_status s)
 {
     switch (s) {
-    case KZ_OK: return "ok";
-    case KZ_ERR_INVALID: return "invalid argument";
-    case KZ_ERR_NOMEM: return "out of memory";
-    case KZ_ERR_IO: return "input/output error";
-    case KZ_ERR_PARSE: return "parse error";
-    case KZ_ERR_VALIDATION: return "validation error";
-    case KZ_ERR_FORMAT: return "unknown or unsupported format";
-    case KZ_ERR_NOT_FOUND: return "not found";
-    case KZ_ERR_STORE: return "database error";
-    case KZ_ERR_RANGE: return "value out of range";
-    case KZ_ERR_CANCELLED: return "cancelled";
-    case KZ_ERR_INTERNAL: return "internal error";
-    case KZ_ERR_MODEL: return "model error";
-    case KZ_ERR_MISMATCH: return "mismatch";
+    case KZ_OK:
+        return "ok";
+    case KZ_ERR_INVALID:
+        return "invalid argument";
+    case KZ_ERR_NOMEM:
+        return "out of memory";
+    case KZ_ERR_IO:
+        return "input/output error";
+    case KZ_ERR_PARSE:
+        return "parse error";
+    case KZ_ERR_VALIDATION:
+        return "validation error";
+    case KZ_ERR_FORMAT:
+        return "unknown or unsupported format";
+    case KZ_ERR_NOT_FOUND:
+        return "not found";
+    case KZ_ERR_STORE:
+        return "database error";
+    case KZ_ERR_RANGE:
+        return "value out of range";
+    case KZ_ERR_CANCELLED:
+        return "cancelled";
+    case KZ_ERR_INTERNAL:
+        return "internal error";
+    case KZ_ERR_MODEL:
+        return "model error";
+    case KZ_ERR_MISMATCH:
+        return "mismatch";
     }
     return "unknown status";
 }
@@ -30,6 +45,36 @@ void kz_error_clear(kz_error *err)
     if (err) {
         memset(err, 0, sizeof *err);
     }
+}
+
+kz_status kz_error_set(kz_error *err,
+                       kz_status code,
+                       const char *file,
+                       long line,
+                       int column,
+                       const char *field,
+                       const char *fmt,
+                       ...)
+{
+    if (!err) {
+        return code;
+    }
+    memset(err, 0, sizeof *err);
+    err->code = code;
+    snprintf(err->file, sizeof err->file, "%s", file ? file : "");
+    err->line = line;
+    err->column = column;
+    snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    if (!err->msg[0]) {
+        snprintf(err->msg, sizeof err->msg, "%s", kz_status_str(code));
+    }
+    return code;
 }
 
 const char *kz_error_format(const kz_error *err, char *buf, size_t size)
