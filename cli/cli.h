@@ -71,5 +71,9 @@ int cmd_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_optimize(cli_ctx *ctx, int argc, char **argv);
 int cmd_fetch(cli_ctx *ctx, int argc, char **argv);
 int cmd_backtest(cli_ctx *ctx, int argc, char **argv);
+int cmd_train(cli_ctx *ctx, int argc, char **argv);
+int cmd_evaluate(cli_ctx *ctx, int argc, char **argv);
+int cmd_predict(cli_ctx *ctx, int argc, char **argv);
+int cmd_model(cli_ctx *ctx, int argc, char **argv);
 
 #endif

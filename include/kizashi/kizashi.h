@@ -6,6 +6,7 @@
 #include "kizashi/features.h"
 #include "kizashi/fetch.h"
 #include "kizashi/market.h"
+#include "kizashi/model.h"
 #include "kizashi/optim.h"
 #include "kizashi/status.h"
 #include "kizashi/store.h"

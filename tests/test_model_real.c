@@ -1,0 +1,133 @@
+/* Real-data training: Binance BTCUSDT 1h with Binance funding and Hyperliquid open interest
+ * (../shared/data/funding_the_fall). Asserts the metrics lie in plausible ranges, prints them next
+ * to the baselines, and checks the streaming path (feature state + predict_row) against batch. */
+#include <math.h>
+#include <string.h>
+
+#include "kizashi/core.h"
+#include "kizashi/model.h"
+
+#include "kz_test.h"
+
+static int load_market(kz_market *m)
+{
+    kz_bars b = {0};
+    kz_series fr = {0}, oi = {0};
+    kz_read_opts o = kz_read_opts_default();
+    char bars_p[4096], fr_p[4096], oi_p[4096];
+    snprintf(bars_p, sizeof bars_p, "%s",
+             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-1h.csv"));
+    snprintf(fr_p, sizeof fr_p, "%s",
+             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-funding.csv"));
+    snprintf(oi_p, sizeof oi_p, "%s",
+             kz_shared_path("data/funding_the_fall/hyperliquid/BTC-open-interest-1h.csv"));
+    FILE *f = fopen(bars_p, "r");
+    if (!f) {
+        return 0;
+    }
+    fclose(f);
+    int ok =
+        kz_bars_read_file(bars_p, &o, &b, NULL, NULL) == KZ_OK &&
+        kz_series_read_file(fr_p, KZ_DATA_FUNDING, &o, &fr, NULL, NULL) == KZ_OK &&
+        kz_series_read_file(oi_p, KZ_DATA_OI, &o, &oi, NULL, NULL) == KZ_OK &&
+        kz_market_build("binance", "BTCUSDT", KZ_TF_1H, &b, &fr, &oi, 9 * 3600000LL, 0, m) == KZ_OK;
+    kz_bars_free(&b);
+    kz_series_free(&fr);
+    kz_series_free(&oi);
+    return ok ? 1 : -1;
+}
+
+int main(void)
+{
+    kz_market m;
+    memset(&m, 0, sizeof m);
+    int got = load_market(&m);
+    if (got == 0) {
+        KZ_SKIP("%s is absent", kz_shared_path("data/funding_the_fall"));
+    }
+    CHECK(got == 1);
+    CHECK_EQ_INT(m.bars.n, 8736);
+
+    kz_train_params p = kz_train_params_default();
+    p.booster.num_boost_round = 200;
+    p.booster.num_threads = 1;
+    p.booster.max_bin = 63; /* keeps the test fast; the CLI default is 255 */
+    kz_model *model = NULL;
+    kz_error err;
+    CHECK(kz_model_train(&m, &p, &model, &err) == KZ_OK);
+    if (!model) {
+        fprintf(stderr, "train: %s\n", err.msg);
+        kz_market_free(&m);
+        KZ_TEST_DONE();
+    }
+    const kz_metrics *mt = kz_model_metrics(model);
+    const kz_label_report *lr = kz_model_label_report(model);
+    printf("BTCUSDT 1h, h=24, +-2%%: %zu labelled (down %.3f range %.3f up %.3f), %zu features, "
+           "best iteration %d, valid mlogloss %.4f, %.1f s\n",
+           lr->n_labelled, lr->shares[0], lr->shares[1], lr->shares[2], kz_model_n_features(model),
+           kz_model_n_rounds(model) - 1, kz_model_valid_loss(model), kz_model_train_seconds(model));
+    printf("test (%zu rows)      model   baseline\n", mt->n);
+    printf("accuracy           %.4f   %.4f\n", mt->accuracy, mt->baseline_accuracy);
+    printf("balanced accuracy  %.4f   %.4f\n", mt->balanced_accuracy,
+           mt->baseline_balanced_accuracy);
+    printf("macro F1           %.4f   %.4f\n", mt->macro_f1, mt->baseline_macro_f1);
+    printf("mlogloss           %.4f   %.4f\n", mt->mlogloss, mt->baseline_mlogloss);
+
+    /* 8736 bars - 24 unlabelled, split 70/15/15 after two 24-bar gaps. */
+    CHECK_EQ_INT(lr->n_labelled, 8712);
+    CHECK(mt->n > 1250 && mt->n < 1350);
+    CHECK(lr->shares[1] > 0.5 && lr->shares[1] < 0.9);
+    CHECK(mt->accuracy > 0.3 && mt->accuracy < 0.9);
+    CHECK(mt->balanced_accuracy > 0.25 && mt->balanced_accuracy < 0.8);
+    CHECK(mt->mlogloss > 0.5 && mt->mlogloss < 1.5);
+    CHECK(mt->baseline_mlogloss > 0.7 && mt->baseline_mlogloss < 1.2);
+    CHECK(kz_model_n_rounds(model) >= 1 && kz_model_n_rounds(model) <= 200);
+    CHECK(kz_model_valid_loss(model) < 1.1);
+
+    /* Streaming: push every bar through a feature state; the last row's prediction equals the
+     * batch prediction of the last row. */
+    kz_feature_state *st = NULL;
+    CHECK(kz_feature_state_new(kz_model_feature_params(model), KZ_TF_1H, 1, 1, &st, NULL) == KZ_OK);
+    kz_frame *full = NULL, *X = NULL;
+    CHECK(kz_features_compute(&m, kz_model_feature_params(model), &full, NULL, NULL) == KZ_OK);
+    CHECK(kz_model_select_features(full, &m, 0, &X, NULL) == KZ_OK);
+    if (st && full && X) {
+        size_t nc = kz_feature_state_n_cols(st), p_model = kz_model_n_features(model);
+        const char **names = kz_malloc_array(nc, sizeof *names);
+        size_t *map = kz_malloc_array(p_model, sizeof *map);
+        float *row = kz_malloc_array(nc, sizeof *row), *xr = kz_malloc_array(p_model, sizeof *xr);
+        double *prob = kz_malloc_array(m.bars.n * 3, sizeof *prob);
+        for (size_t j = 0; j < nc; j++) {
+            names[j] = kz_frame_name(full, j);
+        }
+        CHECK(kz_model_map_columns(model, names, nc, map, &err) == KZ_OK);
+        CHECK(kz_model_predict(model, X, prob, &err) == KZ_OK);
+        size_t differ = 0;
+        for (size_t i = 0; i < m.bars.n; i++) {
+            const kz_bars *b = &m.bars;
+            CHECK(kz_feature_state_push(st, b->ts_ms[i], b->open[i], b->high[i], b->low[i],
+                                        b->close[i], b->volume[i], m.funding[i], m.oi[i],
+                                        row) == KZ_OK);
+            if (i + 50 >= m.bars.n) {
+                double pr[3];
+                for (size_t j = 0; j < p_model; j++) {
+                    xr[j] = row[map[j]];
+                }
+                CHECK(kz_model_predict_row(model, xr, p_model, pr, NULL) == KZ_OK);
+                differ += memcmp(pr, prob + 3 * i, sizeof pr) != 0;
+            }
+        }
+        CHECK_EQ_INT(differ, 0);
+        kz_free(names);
+        kz_free(map);
+        kz_free(row);
+        kz_free(xr);
+        kz_free(prob);
+    }
+    kz_feature_state_free(st);
+    kz_frame_free(full);
+    kz_frame_free(X);
+    kz_model_free(model);
+    kz_market_free(&m);
+    KZ_TEST_DONE();
+}
