@@ -16,7 +16,7 @@ struct kz_feature_state {
     size_t cols[F_COUNT]; /* registry index of each output column */
     int64_t last_ts;
     int started;
-    double row[F_COUNT]; /* scratch: the engine's full row */
+    double row[F_COUNT]; /* scratch: the engine's full row, NaN where the engine never writes */
 };
 
 static void set_err(kz_error *err, kz_status code, const char *field, const char *msg)
@@ -63,6 +63,9 @@ kz_status kz_feature_state_new(const kz_feature_params *p,
         set_err(err, st, "", "out of memory");
         return st;
     }
+    for (size_t j = 0; j < F_COUNT; j++) {
+        s->row[j] = NAN;
+    }
     s->n_cols = kz_features_n_cols(p);
     for (size_t j = 0; j < s->n_cols; j++) {
         s->cols[j] = kz_features_col_index(p, j);
@@ -84,9 +87,12 @@ size_t kz_feature_state_n_cols(const kz_feature_state *s)
     return s ? s->n_cols : 0;
 }
 
-/* One bar through the engine; the selected columns land in row (stride 1) or, for the batch,
- * in column j at cols[j] + i. Returns 0 if ts_ms does not increase. */
+/* One bar through the engine into out[j * stride] (s->row with stride 1, or a row of the batch's
+ * column-major block; either holds NaN in every cell the engine does not write). Returns 0 if
+ * ts_ms does not increase. */
 static int state_step(kz_feature_state *s,
+                      double *out,
+                      size_t stride,
                       int64_t ts_ms,
                       double o,
                       double h,
@@ -101,7 +107,7 @@ static int state_step(kz_feature_state *s,
     }
     s->started = 1;
     s->last_ts = ts_ms;
-    fe_engine_push(s->engine, ts_ms, o, h, l, c, v, fr, oi, s->row);
+    fe_engine_push(s->engine, ts_ms, o, h, l, c, v, fr, oi, out, stride);
     return 1;
 }
 
@@ -109,7 +115,7 @@ static int state_step(kz_feature_state *s,
 static void state_row(const kz_feature_state *s, float *dst)
 {
     for (size_t j = 0; j < s->n_cols; j++) {
-        dst[j] = (float)s->row[s->cols[j]];
+        dst[j] = fe_clean(s->row[s->cols[j]]);
     }
 }
 
@@ -124,7 +130,8 @@ kz_status kz_feature_state_push(kz_feature_state *s,
                                 double oi,
                                 float *row_out)
 {
-    if (!s || !row_out || !state_step(s, ts_ms, open, high, low, close, volume, funding, oi)) {
+    if (!s || !row_out ||
+        !state_step(s, s->row, 1, ts_ms, open, high, low, close, volume, funding, oi)) {
         return KZ_ERR_INVALID;
     }
     state_row(s, row_out);
@@ -151,6 +158,7 @@ kz_status kz_features_compute(const kz_market *m,
     }
     kz_feature_state *s = NULL;
     kz_frame *f = NULL;
+    double(*blk)[BLOCK] = NULL;
     kz_status st = kz_feature_state_new(p, m->tf, m->funding != NULL, m->oi != NULL, &s, err);
     if (st != KZ_OK) {
         goto fail;
@@ -171,16 +179,27 @@ kz_status kz_features_compute(const kz_market *m,
     for (size_t j = 0; j < s->n_cols; j++) {
         col[j] = kz_frame_col_mut(f, j);
     }
-    /* Rows go through a small row-major block that is then transposed into the columns, so the
-     * frame is written in runs of BLOCK floats per column instead of one float per column. */
-    float blk[BLOCK][F_COUNT];
+    /* The engine writes BLOCK rows into a column-major block (blk[j][r]; NaN once where it never
+     * writes), which is then cleaned and narrowed into the frame's columns by contiguous
+     * loops: the frame is written in runs of BLOCK floats per column. */
+    blk = kz_malloc_array(F_COUNT, sizeof *blk);
+    if (!blk) {
+        st = KZ_ERR_NOMEM;
+        set_err(err, st, "", "out of memory");
+        goto fail;
+    }
+    for (size_t j = 0; j < F_COUNT; j++) {
+        for (size_t r = 0; r < BLOCK; r++) {
+            blk[j][r] = NAN;
+        }
+    }
     for (size_t i0 = 0; i0 < b->n; i0 += BLOCK) {
         size_t nb = b->n - i0 < BLOCK ? b->n - i0 : BLOCK;
         for (size_t r = 0; r < nb; r++) {
             size_t i = i0 + r;
             double fr = m->funding ? m->funding[i] : NAN, oi = m->oi ? m->oi[i] : NAN;
-            if (!state_step(s, b->ts_ms[i], b->open[i], b->high[i], b->low[i], b->close[i],
-                            b->volume[i], fr, oi)) {
+            if (!state_step(s, &blk[0][r], BLOCK, b->ts_ms[i], b->open[i], b->high[i], b->low[i],
+                            b->close[i], b->volume[i], fr, oi)) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "bar %zu: timestamp %lld does not follow %lld", i,
                          (long long)b->ts_ms[i], (long long)b->ts_ms[i - 1]);
@@ -191,11 +210,11 @@ kz_status kz_features_compute(const kz_market *m,
                 st = KZ_ERR_VALIDATION;
                 goto fail;
             }
-            state_row(s, blk[r]);
         }
         for (size_t j = 0; j < s->n_cols; j++) {
+            const double *src = blk[s->cols[j]];
             for (size_t r = 0; r < nb; r++) {
-                col[j][i0 + r] = blk[r][j];
+                col[j][i0 + r] = fe_clean(src[r]);
             }
         }
     }
@@ -205,10 +224,12 @@ kz_status kz_features_compute(const kz_market *m,
         rep->n_cols = s->n_cols;
         rep->groups_no_input = fe_groups_no_input(p->groups, m->funding != NULL, m->oi != NULL);
     }
+    kz_free(blk);
     kz_feature_state_free(s);
     *out = f;
     return KZ_OK;
 fail:
+    kz_free(blk);
     kz_feature_state_free(s);
     kz_frame_free(f);
     return st;

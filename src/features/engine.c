@@ -2,14 +2,16 @@
  * groups and writes the full row. Batch (compute.c) is this loop, so batch == stream bit for bit.
  *
  * DESIGN. Formulas and numeric conventions are docs/features.md (SPEC §1.2-1.6 with kizashi's
- * fixes), mirrored from tests/reference/features_ref.py. All rolling windows are the O(1) states
- * of src/ta/rolling_int.h, living in one block carved by a two-pass layout (size, then init), so
- * a push never allocates. Two primitives are added here: a rolling mean/sum that is exact on a
- * window of equal values (pandas 1.5 roll_mean/roll_var track runs of equal values; a zero-volume
- * window must give VWAP = 0 exactly, docs/features.md "Points the formulas leave open"), and the
- * reference's mirrored slope10 (so a constant window has slope exactly 0 and the divergence flags
- * match bit for bit). The close-only "core" (returns, realized volatility, RSI, MACD, trend
- * strength) is shared by the base bars and by each higher timeframe of the mtf group. */
+ * fixes), mirrored from tests/reference/features_ref.py. Rolling windows are O(1) states: the
+ * hot means, lags, extrema and quantiles of window_int.h (inlined here) and the variance and
+ * correlation states of src/ta/rolling_int.h, all living in one block carved by a two-pass
+ * layout (size, then init), so a push never allocates. The rolling mean is exact on a window of
+ * equal values (pandas 1.5 roll_mean/roll_var track runs of equal values; a zero-volume
+ * window must give VWAP = 0 exactly, docs/features.md "Points the formulas leave open"), and
+ * slope10 is the reference's mirrored formula (so a constant window has slope exactly 0 and the
+ * divergence flags match bit for bit). The close-only "core" (returns, realized volatility, RSI,
+ * MACD, trend strength) is shared by the base bars and by each higher timeframe of the mtf group.
+ */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,80 +20,37 @@
 
 #include "features_int.h"
 #include "ta/rolling_int.h"
+#include "window_int.h"
 
-#define EPS         1e-8 /* SPEC §1.2 safe_divide epsilon */
-#define CLEAN_LIMIT 1e10 /* SPEC §1.7 step 2 */
-#define PI          3.14159265358979323846
-#define HOUR_MS     INT64_C(3600000)
-#define DAY_MS      INT64_C(86400000)
-
-/* ================================================================ memory layout */
-
-/* Two-pass carving: with base == NULL it only sums the 8-aligned sizes. */
-typedef struct carver {
-    char *base;
-    size_t off;
-} carver;
-
-static void *carve(carver *cv, size_t bytes)
-{
-    size_t b = (bytes + 7u) & ~(size_t)7u;
-    void *p = cv->base ? cv->base + cv->off : NULL;
-    cv->off += b;
-    return p;
-}
+#define EPS     1e-8 /* SPEC §1.2 safe_divide epsilon */
+#define PI      3.14159265358979323846
+#define HOUR_MS INT64_C(3600000)
+#define DAY_MS  INT64_C(86400000)
 
 /* ================================================================ small primitives */
 
 /* SPEC §1.2 safe_divide: a / (b + 1e-8); ±inf or NaN results take d. */
-static double sdiv(double a, double b, double d)
+static inline double sdiv(double a, double b, double d)
 {
     double r = a / (b + EPS);
     return isfinite(r) ? r : d;
 }
 
-/* SPEC §1.7 steps 1-2 without the median fill: ±inf and |x| > 1e10 -> NaN. */
-static double clean(double x)
+/* Where a row's cells go: column j at v[j * stride] (1 for a plain row; the batch writes a
+ * column-major block, so that cleaning and narrowing it into the frame is a contiguous pass). */
+typedef struct fe_row {
+    double *v;
+    size_t stride;
+} fe_row;
+
+static inline void put(fe_row row, size_t j, double x)
 {
-    return isfinite(x) && fabs(x) <= CLEAN_LIMIT ? x : NAN;
+    row.v[j * row.stride] = x;
 }
 
-static double flag(int cond)
+static inline double flag(int cond)
 {
     return cond ? 1.0 : 0.0;
-}
-
-/* Rolling mean/sum over kz_rsum, exact on a window of w equal values (pandas counts consecutive
- * equal values and then returns that value: roll_mean's num_consecutive_same_value). */
-typedef struct rmean {
-    kz_rsum_state s;
-    double last;
-    size_t run, w;
-} rmean;
-
-static void rmean_layout(rmean *m, size_t w, carver *cv)
-{
-    void *mem = carve(cv, kz_rsum_mem(w));
-    if (mem) {
-        kz_rsum_init(&m->s, w, mem);
-        m->last = NAN;
-        m->run = 0;
-        m->w = w;
-    }
-}
-
-static double rmean_sum(rmean *m, double x)
-{
-    double sum = kz_rsum_push(&m->s, x);
-    m->run = !isfinite(x) ? 0 : (x == m->last ? m->run + 1 : 1);
-    m->last = x;
-    return m->run >= m->w ? x * (double)m->w : sum;
-}
-
-static double rmean_push(rmean *m, double x)
-{
-    double sum = rmean_sum(m, x);
-    return m->run >= m->w ? x : sum / (double)m->w;
 }
 
 static void var_layout(kz_rvar_state *s, size_t w, carver *cv)
@@ -107,46 +66,6 @@ static double std_push(kz_rvar_state *s, double x)
     return sqrt(kz_rvar_push(s, x));
 }
 
-static void lag_layout(kz_lag_state *s, size_t k, int pad, carver *cv)
-{
-    void *mem = carve(cv, kz_lag_mem(k));
-    if (mem) {
-        kz_lag_init(s, k, pad, mem);
-    }
-}
-
-static void ext_layout(kz_rext_state *s, size_t w, int is_max, carver *cv)
-{
-    void *mem = carve(cv, kz_rext_mem(w));
-    if (mem) {
-        kz_rext_init(s, w, is_max, mem);
-    }
-}
-
-static void quant_layout(kz_rquant_state *s, size_t w, double q, carver *cv)
-{
-    void *mem = carve(cv, kz_rquant_mem(w));
-    if (mem) {
-        kz_rquant_init(s, w, q, mem);
-    }
-}
-
-/* A second quantile of a kz_rquant window (same sorted values, same pandas 'linear' formula as
- * kz_rquant_push), so FR's 0.9 and 0.1 quantiles share one sorted window. Call after the push. */
-static double rquant_other(const kz_rquant_state *s, double q)
-{
-    if (s->r.filled != s->r.w || s->r.n_bad != 0 || s->n_sorted == 0) {
-        return NAN;
-    }
-    double pos = q * (double)(s->n_sorted - 1);
-    size_t lo = (size_t)pos;
-    double frac = pos - (double)lo;
-    if (frac == 0.0 || lo + 1 >= s->n_sorted) {
-        return s->sorted[lo];
-    }
-    return s->sorted[lo] + (s->sorted[lo + 1] - s->sorted[lo]) * frac;
-}
-
 static void corr_layout(kz_rcorr_state *s, size_t w, carver *cv)
 {
     void *mem = carve(cv, kz_rcorr_mem(w));
@@ -155,18 +74,20 @@ static void corr_layout(kz_rcorr_state *s, size_t w, carver *cv)
     }
 }
 
-/* The last 10 values, for the reference's slope10. */
+/* The last 10 values, for the reference's slope10, stored twice (v[k] and v[k + 10]) so the
+ * window is always the contiguous v[pos .. pos + 10), oldest first, without index arithmetic. */
 typedef struct ring10 {
-    double v[10];
+    double v[20];
     size_t pos, n;
 } ring10;
 
 /* OLS slope of the last 10 values against 0..9 written as the reference's slope10:
  * sum_k (9-2k)/2 (y[9-k] - y[k]) / 82.5 with 82.5 = sum_i (i - 4.5)^2; a window whose mirrored
  * values are equal has slope exactly 0. NaN until 10 values. */
-static double slope10_push(ring10 *r, double x)
+static inline double slope10_push(ring10 *r, double x)
 {
     r->v[r->pos] = x;
+    r->v[r->pos + 10] = x;
     r->pos = r->pos == 9 ? 0 : r->pos + 1;
     if (r->n < 10) {
         r->n++;
@@ -174,24 +95,26 @@ static double slope10_push(ring10 *r, double x)
     if (r->n < 10) {
         return NAN;
     }
+    const double *y = r->v + r->pos;
     double num = 0.0;
     for (size_t k = 0; k < 5; k++) {
-        double hi = r->v[(r->pos + 9 - k) % 10], lo = r->v[(r->pos + k) % 10];
-        num += (double)(9 - 2 * (int)k) / 2.0 * (hi - lo);
+        num += (double)(9 - 2 * (int)k) / 2.0 * (y[9 - k] - y[k]);
     }
     return num / 82.5;
 }
 
-/* The last few closes, for unpadded shifts (C[t-1], C[t-10]). */
+/* The last few closes, for unpadded shifts (C[t-1], C[t-10]); stored twice like ring10, so
+ * v[pos + HIST - 1 - k] is C[t-k]. */
 enum { HIST = 11 };
 typedef struct close_hist {
-    double v[HIST];
+    double v[2 * HIST];
     size_t pos, n;
 } close_hist;
 
-static void hist_push(close_hist *h, double x)
+static inline void hist_push(close_hist *h, double x)
 {
     h->v[h->pos] = x;
+    h->v[h->pos + HIST] = x;
     h->pos = h->pos + 1 == HIST ? 0 : h->pos + 1;
     if (h->n < HIST) {
         h->n++;
@@ -199,18 +122,18 @@ static void hist_push(close_hist *h, double x)
 }
 
 /* C[t-k] after the push of C[t] (k < HIST); NaN before the series is long enough. */
-static double hist_lag(const close_hist *h, size_t k)
+static inline double hist_lag(const close_hist *h, size_t k)
 {
-    return k < h->n ? h->v[(h->pos + HIST - 1 - k) % HIST] : NAN;
+    return k < h->n ? h->v[h->pos + HIST - 1 - k] : NAN;
 }
 
 /* ================================================================ close-only core */
 
 /* Features that need only the close: base bars and each higher timeframe. */
 typedef struct close_core {
-    kz_lag_state r_lag;  /* pct(C,1) */
+    lag r_lag;           /* pct(C,1) */
     kz_rvar_state r_var; /* STD(r,v) */
-    kz_lag_state d_lag;  /* diff(C) for RSI */
+    lag d_lag;           /* diff(C) for RSI */
     rmean gain, loss;    /* SMA(.,14) */
     kz_ewma_state e12, e26, e9;
     rmean ma_s, ma_l;
@@ -239,11 +162,11 @@ static void core_layout(close_core *c, const kz_feature_params *p, carver *cv)
 
 static void core_push(close_core *c, double close, core_out *o)
 {
-    o->r = kz_lag_pct_push(&c->r_lag, close);
+    o->r = lag_pct_push(&c->r_lag, close);
     /* sqrt(24) on every timeframe, as the original (SPEC §1.4). */
     o->rv = std_push(&c->r_var, o->r) * sqrt(24.0);
     /* SPEC §1.6 RSI with simple means; the NaN first difference counts as 0 gain and 0 loss. */
-    double d = kz_lag_diff_push(&c->d_lag, close);
+    double d = lag_diff_push(&c->d_lag, close);
     double gain = rmean_push(&c->gain, d > 0.0 ? d : 0.0);
     double loss = rmean_push(&c->loss, d < 0.0 ? -d : 0.0);
     o->rsi = 100.0 - 100.0 / (1.0 + sdiv(gain, loss, 1.0));
@@ -267,6 +190,7 @@ typedef struct htf_state {
     int64_t htf_ms;
     int active; /* htf >= base timeframe; otherwise the columns are NaN */
     int open;   /* a bucket is being filled */
+    int seen;   /* bucket holds the bucket of the last bar */
     int64_t bucket;
     double close; /* last close of the open bucket */
     close_core core;
@@ -281,6 +205,7 @@ htf_layout(htf_state *h, const kz_feature_params *p, int64_t tf_ms, kz_timeframe
         h->htf_ms = kz_timeframe_ms(htf);
         h->active = h->htf_ms >= tf_ms;
         h->open = 0;
+        h->seen = 0;
         for (size_t k = 0; k < N_MTF; k++) {
             h->reading[k] = NAN;
         }
@@ -305,9 +230,15 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
-static void htf_push(htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, double *out)
+static void
+htf_push(htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, fe_row row, size_t first)
 {
-    int64_t b = floor_div(ts_ms, h->htf_ms) * h->htf_ms;
+    /* Bars arrive in time order, so most share the last bar's bucket: that test saves the
+     * 64-bit division by the (run-time) bucket length on most bars. */
+    int64_t b = h->seen && ts_ms >= h->bucket && ts_ms - h->bucket < h->htf_ms
+                    ? h->bucket
+                    : floor_div(ts_ms, h->htf_ms) * h->htf_ms;
+    h->seen = 1;
     if (h->open && b != h->bucket) {
         htf_finalize(h);
     }
@@ -317,7 +248,9 @@ static void htf_push(htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, d
     if (ts_ms + tf_ms >= b + h->htf_ms) {
         htf_finalize(h);
     }
-    memcpy(out, h->reading, sizeof h->reading);
+    for (size_t k = 0; k < N_MTF; k++) {
+        put(row, first + k, h->reading[k]);
+    }
 }
 
 /* ================================================================ the engine */
@@ -332,34 +265,34 @@ struct fe_engine {
     double prev_h, prev_l, prev_hh, prev_ll, prev_r;
     close_core core;
     /* price */
-    kz_lag_state c_mom, c_5, c_20;
-    kz_rext_state cmin, cmax;
+    lag c_mom, c_5, c_20;
+    ext cmin, cmax;
     /* volatility */
     rmean rv_ma, tr_ma;
-    kz_rquant_state rv_q;
-    kz_lag_state rv_pct;
+    squant rv_q;
+    lag rv_pct;
     /* volume */
     rmean v_ma, v_ma5, tpv_sum, v_sum;
-    kz_lag_state v_pct;
-    kz_rquant_state v_q;
+    lag v_pct;
+    squant v_q;
     /* funding */
     rmean fr_ma24, fr_ma168;
     kz_rvar_state fr_var24, fr_var168;
-    kz_lag_state fr_diff, fr_pct;
-    kz_rquant_state fr_q90; /* also read at 0.1 */
+    lag fr_diff, fr_pct;
+    squant fr_q90; /* also read at 0.1 */
     /* open interest */
-    kz_lag_state oi_pct1, oi_pct24;
-    kz_rquant_state oi_q90;
+    lag oi_pct1, oi_pct24;
+    squant oi_q90;
     kz_rvar_state r_var24, oi_var168;
     rmean oi_ma24, oi_ma168;
     kz_rcorr_state oi_corr;
     /* regime and pattern */
-    kz_rext_state hh_v, ll_v;
+    ext hh_v, ll_v;
     kz_rcorr_state eff;
     /* momentum */
-    kz_rext_state hh14, ll14;
+    ext hh14, ll14;
     rmean k_ma3, tp_ma20;
-    kz_lag_state c_12;
+    lag c_12;
     /* pattern */
     ring10 sl_c, sl_rsi;
     /* mtf */
@@ -383,8 +316,8 @@ static void engine_layout(fe_engine *e, carver *cv)
         lag_layout(&e->c_mom, (size_t)p->momentum, 1, cv);
         lag_layout(&e->c_5, 5, 1, cv);
         lag_layout(&e->c_20, 20, 1, cv);
-        ext_layout(&e->cmin, v, 0, cv);
-        ext_layout(&e->cmax, v, 1, cv);
+        ext_layout(&e->cmin, v, cv);
+        ext_layout(&e->cmax, v, cv);
     }
     if (sel(e, KZ_FG_VOLATILITY)) {
         rmean_layout(&e->rv_ma, v, cv);
@@ -420,15 +353,15 @@ static void engine_layout(fe_engine *e, carver *cv)
         corr_layout(&e->oi_corr, 24, cv);
     }
     if (e->need_hlv) {
-        ext_layout(&e->hh_v, v, 1, cv);
-        ext_layout(&e->ll_v, v, 0, cv);
+        ext_layout(&e->hh_v, v, cv);
+        ext_layout(&e->ll_v, v, cv);
     }
     if (sel(e, KZ_FG_REGIME)) {
         corr_layout(&e->eff, v - 1, cv);
     }
     if (sel(e, KZ_FG_MOMENTUM)) {
-        ext_layout(&e->hh14, 14, 1, cv);
-        ext_layout(&e->ll14, 14, 0, cv);
+        ext_layout(&e->hh14, 14, cv);
+        ext_layout(&e->ll14, 14, cv);
         rmean_layout(&e->k_ma3, 3, cv);
         rmean_layout(&e->tp_ma20, 20, cv);
         lag_layout(&e->c_12, 12, 1, cv);
@@ -503,25 +436,25 @@ void fe_engine_free(fe_engine *e)
 /* ---------------------------------------------------------------- groups, SPEC §1.3-1.6 */
 
 static void
-price_row(fe_engine *e, double o, double h, double l, double c, const core_out *co, double *row)
+price_row(fe_engine *e, double o, double h, double l, double c, const core_out *co, fe_row row)
 {
     double c1 = hist_lag(&e->ch, 1);
-    row[F_MA_10] = co->ma_s;
-    row[F_MA_50] = co->ma_l;
-    row[F_PRICE_MA_RATIO_SHORT] = c / co->ma_s;
-    row[F_PRICE_MA_RATIO_LONG] = c / co->ma_l;
-    row[F_PRICE_MOMENTUM_14] = kz_lag_pct_push(&e->c_mom, c);
-    row[F_HIGH_LOW_POSITION] = (c - l) / (h - l + EPS);
-    row[F_PRICE_CHANGE_1] = co->r;
-    row[F_PRICE_CHANGE_5] = kz_lag_pct_push(&e->c_5, c);
-    row[F_PRICE_CHANGE_20] = kz_lag_pct_push(&e->c_20, c);
-    row[F_PRICE_RANGE] = (h - l) / c;
-    row[F_BODY_SIZE] = fabs(c - o) / c;
-    row[F_UPPER_SHADOW] = (h - fmax(o, c)) / c;
-    row[F_LOWER_SHADOW] = (fmin(o, c) - l) / c;
-    double cmin = kz_rext_push(&e->cmin, c, NULL), cmax = kz_rext_push(&e->cmax, c, NULL);
-    row[F_PRICE_POSITION] = sdiv(c - cmin, cmax - cmin, 0.5);
-    row[F_GAP] = sdiv(o - c1, c1, 0.0);
+    put(row, F_MA_10, co->ma_s);
+    put(row, F_MA_50, co->ma_l);
+    put(row, F_PRICE_MA_RATIO_SHORT, c / co->ma_s);
+    put(row, F_PRICE_MA_RATIO_LONG, c / co->ma_l);
+    put(row, F_PRICE_MOMENTUM_14, lag_pct_push(&e->c_mom, c));
+    put(row, F_HIGH_LOW_POSITION, (c - l) / (h - l + EPS));
+    put(row, F_PRICE_CHANGE_1, co->r);
+    put(row, F_PRICE_CHANGE_5, lag_pct_push(&e->c_5, c));
+    put(row, F_PRICE_CHANGE_20, lag_pct_push(&e->c_20, c));
+    put(row, F_PRICE_RANGE, (h - l) / c);
+    put(row, F_BODY_SIZE, fabs(c - o) / c);
+    put(row, F_UPPER_SHADOW, (h - fmax(o, c)) / c);
+    put(row, F_LOWER_SHADOW, (fmin(o, c) - l) / c);
+    double cmin = min_push(&e->cmin, c), cmax = max_push(&e->cmax, c);
+    put(row, F_PRICE_POSITION, sdiv(c - cmin, cmax - cmin, 0.5));
+    put(row, F_GAP, sdiv(o - c1, c1, 0.0));
 }
 
 /* np.maximum propagates NaN: TR is NaN on row 0 (SPEC §1.4). */
@@ -534,33 +467,33 @@ static double true_range(double h, double l, double c1)
 }
 
 static void
-volatility_row(fe_engine *e, double h, double l, double c, const core_out *co, double *row)
+volatility_row(fe_engine *e, double h, double l, double c, const core_out *co, fe_row row)
 {
     double tr = true_range(h, l, hist_lag(&e->ch, 1));
     double atr = rmean_push(&e->tr_ma, tr);
-    row[F_RETURNS] = co->r;
-    row[F_REALIZED_VOLATILITY_20] = co->rv;
-    row[F_VOLATILITY_SPIKE] = sdiv(co->rv, rmean_push(&e->rv_ma, co->rv), 1.0);
-    row[F_TR] = tr;
-    row[F_ATR_20] = atr;
-    row[F_ATR_NORMALIZED] = atr / c;
-    row[F_HIGH_VOL_REGIME] = flag(co->rv > kz_rquant_push(&e->rv_q, co->rv));
-    row[F_VOL_CHANGE] = kz_lag_pct_push(&e->rv_pct, co->rv);
+    put(row, F_RETURNS, co->r);
+    put(row, F_REALIZED_VOLATILITY_20, co->rv);
+    put(row, F_VOLATILITY_SPIKE, sdiv(co->rv, rmean_push(&e->rv_ma, co->rv), 1.0));
+    put(row, F_TR, tr);
+    put(row, F_ATR_20, atr);
+    put(row, F_ATR_NORMALIZED, atr / c);
+    put(row, F_HIGH_VOL_REGIME, flag(co->rv > squant_push(&e->rv_q, co->rv)));
+    put(row, F_VOL_CHANGE, lag_pct_push(&e->rv_pct, co->rv));
 }
 
 static void
-volume_row(fe_engine *e, double h, double l, double c, double v, const core_out *co, double *row)
+volume_row(fe_engine *e, double h, double l, double c, double v, const core_out *co, fe_row row)
 {
     double vma = rmean_push(&e->v_ma, v);
     double tp = (h + l + c) / 3.0;
     double vwap = sdiv(rmean_sum(&e->tpv_sum, tp * v), rmean_sum(&e->v_sum, v), tp);
-    row[F_VOLUME_MA_20] = vma;
-    row[F_VOLUME_RATIO] = sdiv(v, vma, 1.0);
-    row[F_PRICE_VOLUME_TREND] = co->r * kz_lag_pct_push(&e->v_pct, v);
-    row[F_VWAP] = vwap;
-    row[F_VWAP_DEVIATION] = sdiv(c - vwap, vwap, 0.0);
-    row[F_VOLUME_SPIKE] = flag(v > kz_rquant_push(&e->v_q, v));
-    row[F_VOLUME_TREND] = sdiv(rmean_push(&e->v_ma5, v), vma, 1.0);
+    put(row, F_VOLUME_MA_20, vma);
+    put(row, F_VOLUME_RATIO, sdiv(v, vma, 1.0));
+    put(row, F_PRICE_VOLUME_TREND, co->r * lag_pct_push(&e->v_pct, v));
+    put(row, F_VWAP, vwap);
+    put(row, F_VWAP_DEVIATION, sdiv(c - vwap, vwap, 0.0));
+    put(row, F_VOLUME_SPIKE, flag(v > squant_push(&e->v_q, v)));
+    put(row, F_VOLUME_TREND, sdiv(rmean_push(&e->v_ma5, v), vma, 1.0));
 }
 
 /* snorm(x,n) = sdiv(x - SMA(x,n), STD(x,n), 0), from the already pushed SMA and STD. */
@@ -569,54 +502,53 @@ static double snorm(double x, double ma, double sd)
     return sdiv(x - ma, sd, 0.0);
 }
 
-static void funding_row(fe_engine *e, double fr, const core_out *co, double *snorm_fr, double *row)
+static void funding_row(fe_engine *e, double fr, const core_out *co, double *snorm_fr, fe_row row)
 {
     double ma24 = rmean_push(&e->fr_ma24, fr), ma168 = rmean_push(&e->fr_ma168, fr);
     double sd168 = std_push(&e->fr_var168, fr);
     *snorm_fr = snorm(fr, ma168, sd168);
-    row[F_FR_MA_24] = ma24;
-    row[F_FR_MA_168] = ma168;
-    row[F_FR_CHANGE] = kz_lag_diff_push(&e->fr_diff, fr);
-    row[F_FR_CHANGE_RATE] = kz_lag_pct_push(&e->fr_pct, fr);
-    row[F_PRICE_FR_DIVERGENCE] = co->r - fr;
-    row[F_FR_EXTREME_HIGH] = flag(fr > kz_rquant_push(&e->fr_q90, fr));
-    row[F_FR_EXTREME_LOW] = flag(fr < rquant_other(&e->fr_q90, 0.1));
-    row[F_FR_NORMALIZED] = *snorm_fr;
-    row[F_FR_TREND] = ma24 - ma168;
-    row[F_FR_VOLATILITY] = std_push(&e->fr_var24, fr);
+    put(row, F_FR_MA_24, ma24);
+    put(row, F_FR_MA_168, ma168);
+    put(row, F_FR_CHANGE, lag_diff_push(&e->fr_diff, fr));
+    put(row, F_FR_CHANGE_RATE, lag_pct_push(&e->fr_pct, fr));
+    put(row, F_PRICE_FR_DIVERGENCE, co->r - fr);
+    put(row, F_FR_EXTREME_HIGH, flag(fr > squant_push(&e->fr_q90, fr)));
+    put(row, F_FR_EXTREME_LOW, flag(fr < squant_at(&e->fr_q90, 0.1)));
+    put(row, F_FR_NORMALIZED, *snorm_fr);
+    put(row, F_FR_TREND, ma24 - ma168);
+    put(row, F_FR_VOLATILITY, std_push(&e->fr_var24, fr));
 }
 
-static void oi_row(
-    fe_engine *e, double oi, const core_out *co, double *oi_change, double *snorm_oi, double *row)
+static void
+oi_row(fe_engine *e, double oi, const core_out *co, double *oi_change, double *snorm_oi, fe_row row)
 {
-    double ch = kz_lag_pct_push(&e->oi_pct1, oi);
+    double ch = lag_pct_push(&e->oi_pct1, oi);
     double ma24 = rmean_push(&e->oi_ma24, oi), ma168 = rmean_push(&e->oi_ma168, oi);
     double corr = kz_rcorr_push(&e->oi_corr, co->r, ch);
     *oi_change = ch;
     *snorm_oi = snorm(oi, ma168, std_push(&e->oi_var168, oi));
-    row[F_OI_CHANGE_RATE] = ch;
-    row[F_OI_CHANGE_RATE_24H] = kz_lag_pct_push(&e->oi_pct24, oi);
-    row[F_OI_SURGE] = flag(oi > kz_rquant_push(&e->oi_q90, oi));
-    row[F_VOLATILITY_ADJUSTED_OI] = sdiv(oi, std_push(&e->r_var24, co->r), oi);
-    row[F_OI_MA_24] = ma24;
-    row[F_OI_MA_168] = ma168;
-    row[F_OI_TREND] = ma24 / ma168 - 1.0;
+    put(row, F_OI_CHANGE_RATE, ch);
+    put(row, F_OI_CHANGE_RATE_24H, lag_pct_push(&e->oi_pct24, oi));
+    put(row, F_OI_SURGE, flag(oi > squant_push(&e->oi_q90, oi)));
+    put(row, F_VOLATILITY_ADJUSTED_OI, sdiv(oi, std_push(&e->r_var24, co->r), oi));
+    put(row, F_OI_MA_24, ma24);
+    put(row, F_OI_MA_168, ma168);
+    put(row, F_OI_TREND, ma24 / ma168 - 1.0);
     /* safe_correlation: NaN / ±inf -> 0. */
-    row[F_OI_PRICE_CORRELATION] = isfinite(corr) ? corr : 0.0;
-    row[F_OI_NORMALIZED] = *snorm_oi;
+    put(row, F_OI_PRICE_CORRELATION, isfinite(corr) ? corr : 0.0);
+    put(row, F_OI_NORMALIZED, *snorm_oi);
 }
 
 static void
-composite_row(double fr, double oi, double oi_change, double snorm_fr, double snorm_oi, double *row)
+composite_row(double fr, double oi, double oi_change, double snorm_fr, double snorm_oi, fe_row row)
 {
-    row[F_FR_OI_RATIO] = sdiv(fr, oi, 0.0);
-    row[F_MARKET_HEAT_INDEX] = fr * oi_change;
-    row[F_MARKET_STRESS] = sqrt(snorm_fr * snorm_fr + snorm_oi * snorm_oi);
-    row[F_MARKET_BALANCE] = flag(fr > 0.0 && oi_change > 0.0);
+    put(row, F_FR_OI_RATIO, sdiv(fr, oi, 0.0));
+    put(row, F_MARKET_HEAT_INDEX, fr * oi_change);
+    put(row, F_MARKET_STRESS, sqrt(snorm_fr * snorm_fr + snorm_oi * snorm_oi));
+    put(row, F_MARKET_BALANCE, flag(fr > 0.0 && oi_change > 0.0));
 }
 
-static void
-regime_row(fe_engine *e, double c, double hh, double ll, const core_out *co, double *row)
+static void regime_row(fe_engine *e, double c, double hh, double ll, const core_out *co, fe_row row)
 {
     double hh1 = e->prev_hh, ll1 = e->prev_ll;
     double brk = 0.0; /* NaN comparisons are false: warm-up rows give 0 (np.where) */
@@ -625,74 +557,73 @@ regime_row(fe_engine *e, double c, double hh, double ll, const core_out *co, dou
     } else if (c < ll1) {
         brk = (ll1 - c) / ll1;
     }
-    row[F_TREND_STRENGTH] = co->trend;
-    row[F_RANGE_BOUND_RATIO] = sdiv(c - ll, hh - ll, 0.5);
-    row[F_BREAKOUT_STRENGTH] = brk;
+    put(row, F_TREND_STRENGTH, co->trend);
+    put(row, F_RANGE_BOUND_RATIO, sdiv(c - ll, hh - ll, 0.5));
+    put(row, F_BREAKOUT_STRENGTH, brk);
     /* Lag-1 autocorrelation of the last v returns = corr of the v-1 pairs (r[t-1], r[t]). */
-    row[F_MARKET_EFFICIENCY] = kz_rcorr_push(&e->eff, e->prev_r, co->r);
+    put(row, F_MARKET_EFFICIENCY, kz_rcorr_push(&e->eff, e->prev_r, co->r));
 }
 
-static void
-momentum_row(fe_engine *e, double h, double l, double c, const core_out *co, double *row)
+static void momentum_row(fe_engine *e, double h, double l, double c, const core_out *co, fe_row row)
 {
-    double hh = kz_rext_push(&e->hh14, h, NULL), ll = kz_rext_push(&e->ll14, l, NULL);
+    double hh = max_push(&e->hh14, h), ll = min_push(&e->ll14, l);
     double k = 100.0 * sdiv(c - ll, hh - ll, 0.5);
     double tp = (h + l + c) / 3.0;
     double tp_ma = rmean_push(&e->tp_ma20, tp);
     double mad = NAN;
     if (!isnan(tp_ma)) {
         /* Mean absolute deviation about the (run-exact) window mean; the ring holds the window. */
-        const double *w = e->tp_ma20.s.r.buf;
+        const double *w = e->tp_ma20.buf;
         double acc = 0.0;
         for (size_t i = 0; i < 20; i++) {
             acc += fabs(w[i] - tp_ma);
         }
         mad = acc / 20.0;
     }
-    row[F_RSI] = co->rsi;
-    row[F_MACD] = co->macd;
-    row[F_MACD_SIGNAL] = co->signal;
-    row[F_MACD_HISTOGRAM] = co->hist;
-    row[F_STOCHASTIC_K] = k;
-    row[F_STOCHASTIC_D] = rmean_push(&e->k_ma3, k);
-    row[F_WILLIAMS_R] = -100.0 * (hh - c) / (hh - ll + EPS);
-    row[F_CCI] = (tp - tp_ma) / (0.015 * mad + EPS);
-    row[F_ROC] = kz_lag_pct_push(&e->c_12, c) * 100.0;
-    row[F_MOMENTUM] = c / hist_lag(&e->ch, 10);
+    put(row, F_RSI, co->rsi);
+    put(row, F_MACD, co->macd);
+    put(row, F_MACD_SIGNAL, co->signal);
+    put(row, F_MACD_HISTOGRAM, co->hist);
+    put(row, F_STOCHASTIC_K, k);
+    put(row, F_STOCHASTIC_D, rmean_push(&e->k_ma3, k));
+    put(row, F_WILLIAMS_R, -100.0 * (hh - c) / (hh - ll + EPS));
+    put(row, F_CCI, (tp - tp_ma) / (0.015 * mad + EPS));
+    put(row, F_ROC, lag_pct_push(&e->c_12, c) * 100.0);
+    put(row, F_MOMENTUM, c / hist_lag(&e->ch, 10));
 }
 
 static void
-pattern_row(fe_engine *e, double o, double c, double hh, double ll, const core_out *co, double *row)
+pattern_row(fe_engine *e, double o, double c, double hh, double ll, const core_out *co, fe_row row)
 {
     static const double FIB[5] = {0.236, 0.382, 0.5, 0.618, 0.786};
     double ps = slope10_push(&e->sl_c, c), rs = slope10_push(&e->sl_rsi, co->rsi);
     double c1 = hist_lag(&e->ch, 1);
     double pivot = (e->prev_h + e->prev_l + c1) / 3.0;
     double g = (o - c1) / c1;
-    row[F_BEAR_DIVERGENCE] = flag(ps > 0.0 && rs < 0.0);
-    row[F_BULL_DIVERGENCE] = flag(ps < 0.0 && rs > 0.0);
-    row[F_SUPPORT_DISTANCE] = (c - ll) / c;
-    row[F_RESISTANCE_DISTANCE] = (hh - c) / c;
-    row[F_PIVOT_DISTANCE] = (c - pivot) / pivot;
+    put(row, F_BEAR_DIVERGENCE, flag(ps > 0.0 && rs < 0.0));
+    put(row, F_BULL_DIVERGENCE, flag(ps < 0.0 && rs > 0.0));
+    put(row, F_SUPPORT_DISTANCE, (c - ll) / c);
+    put(row, F_RESISTANCE_DISTANCE, (hh - c) / c);
+    put(row, F_PIVOT_DISTANCE, (c - pivot) / pivot);
     for (size_t k = 0; k < 5; k++) {
-        row[F_FIB_236_DISTANCE + k] = fabs(c - (ll + (hh - ll) * FIB[k])) / c;
+        put(row, F_FIB_236_DISTANCE + k, fabs(c - (ll + (hh - ll) * FIB[k])) / c);
     }
-    row[F_GAP_UP] = flag(g > 0.01);
-    row[F_GAP_DOWN] = flag(g < -0.01);
-    row[F_GAP_SIZE] = fabs(g);
+    put(row, F_GAP_UP, flag(g > 0.01));
+    put(row, F_GAP_DOWN, flag(g < -0.01));
+    put(row, F_GAP_SIZE, fabs(g));
 }
 
-static void time_row(const fe_engine *e, int64_t ts_ms, double *row)
+static void time_row(const fe_engine *e, int64_t ts_ms, fe_row row)
 {
     int64_t day = floor_div(ts_ms, DAY_MS);
     size_t hour = (size_t)((ts_ms - day * DAY_MS) / HOUR_MS);
     /* 1970-01-01 was a Thursday: with Monday = 0 the day of week is (day + 3) mod 7. */
     int64_t dow = (day + 3) % 7;
     size_t d = (size_t)(dow < 0 ? dow + 7 : dow);
-    row[F_HOUR_SIN] = e->hour_sin[hour];
-    row[F_HOUR_COS] = e->hour_cos[hour];
-    row[F_DOW_SIN] = e->dow_sin[d];
-    row[F_DOW_COS] = e->dow_cos[d];
+    put(row, F_HOUR_SIN, e->hour_sin[hour]);
+    put(row, F_HOUR_COS, e->hour_cos[hour]);
+    put(row, F_DOW_SIN, e->dow_sin[d]);
+    put(row, F_DOW_COS, e->dow_cos[d]);
 }
 
 void fe_engine_push(fe_engine *e,
@@ -704,11 +635,10 @@ void fe_engine_push(fe_engine *e,
                     double v,
                     double fr,
                     double oi,
-                    double *row)
+                    double *out,
+                    size_t stride)
 {
-    for (size_t j = 0; j < F_COUNT; j++) {
-        row[j] = NAN;
-    }
+    fe_row row = {out, stride};
     hist_push(&e->ch, c);
     core_out co;
     core_push(&e->core, c, &co);
@@ -733,8 +663,8 @@ void fe_engine_push(fe_engine *e,
     }
     double hh = NAN, ll = NAN;
     if (e->need_hlv) {
-        hh = kz_rext_push(&e->hh_v, h, NULL);
-        ll = kz_rext_push(&e->ll_v, l, NULL);
+        hh = max_push(&e->hh_v, h);
+        ll = min_push(&e->ll_v, l);
     }
     if (sel(e, KZ_FG_REGIME)) {
         regime_row(e, c, hh, ll, &co, row);
@@ -751,7 +681,7 @@ void fe_engine_push(fe_engine *e,
     if (sel(e, KZ_FG_MTF)) {
         for (size_t k = 0; k < N_HTF; k++) {
             if (e->htf[k].active) {
-                htf_push(&e->htf[k], ts_ms, e->tf_ms, c, row + F_RETURNS_4H + k * N_MTF);
+                htf_push(&e->htf[k], ts_ms, e->tf_ms, c, row, F_RETURNS_4H + k * N_MTF);
             }
         }
     }
@@ -760,7 +690,4 @@ void fe_engine_push(fe_engine *e,
     e->prev_hh = hh;
     e->prev_ll = ll;
     e->prev_r = co.r;
-    for (size_t j = 0; j < F_COUNT; j++) {
-        row[j] = clean(row[j]);
-    }
 }

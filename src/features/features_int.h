@@ -3,6 +3,7 @@
 #ifndef KZ_FEATURES_INT_H
 #define KZ_FEATURES_INT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,8 +115,8 @@ typedef struct fe_engine fe_engine;
 kz_status fe_engine_new(
     const kz_feature_params *p, kz_timeframe tf, int has_funding, int has_oi, fe_engine **out);
 void fe_engine_free(fe_engine *e);
-/* One bar: writes all F_COUNT values of the row (cleaned: ±inf and |x| > 1e10 are NaN); columns
- * of unselected groups are left NaN. */
+/* One bar: writes the raw (uncleaned, see fe_clean) values of the selected groups' columns, column
+ * j at out[j * stride]; the other cells are not touched, so the caller fills them with NaN once. */
 void fe_engine_push(fe_engine *e,
                     int64_t ts_ms,
                     double open,
@@ -125,7 +126,15 @@ void fe_engine_push(fe_engine *e,
                     double volume,
                     double funding,
                     double oi,
-                    double *row);
+                    double *out,
+                    size_t stride);
+
+/* SPEC §1.7 steps 1-2 without the median fill, as the frame stores it: ±inf and |x| > 1e10 become
+ * NaN (one comparison covers all three: NaN compares false and |inf| > 1e10). */
+static inline float fe_clean(double x)
+{
+    return (float)(fabs(x) <= 1e10 ? x : NAN);
+}
 
 /* A frame like kz_frame_new's but with cells and timestamps uninitialised (the caller writes
  * every one); names are copied. KZ_ERR_NOMEM. */

@@ -11,10 +11,11 @@
 
 struct kz_frame {
     size_t n_rows, n_cols;
-    float *cells;   /* n_cols * n_rows, column j at cells + j * n_rows */
-    int64_t *ts;    /* n_rows */
-    char **names;   /* n_cols pointers into name_buf */
-    char *name_buf; /* the names, NUL-separated */
+    float *cells;    /* n_cols * n_rows, column j at cells + j * n_rows; inside cells_mem */
+    void *cells_mem; /* the allocation holding cells (cells may start past it, see cells_alloc) */
+    int64_t *ts;     /* n_rows */
+    char **names;    /* n_cols pointers into name_buf */
+    char *name_buf;  /* the names, NUL-separated */
     size_t name_bytes;
 };
 
@@ -23,28 +24,38 @@ void kz_frame_free(kz_frame *f)
     if (!f) {
         return;
     }
-    kz_free(f->cells);
+    kz_free(f->cells_mem);
     kz_free(f->ts);
     kz_free(f->names);
     kz_free(f->name_buf);
     kz_free(f);
 }
 
-/* A large frame is first touched row block by row block across all columns: on Linux, ask for
- * transparent huge pages so that costs one page fault per 2 MB instead of per 4 KB (measured:
- * first-touching 376 MB took 1.0 s with the advice and 1.7-2.5 s without on the benchmark VM). */
-static void advise_huge(void *p, size_t bytes)
+/* The frame's cells are first touched row block by row block across all columns. With 4 KB
+ * pages that is ~94k page faults for a 376 MB frame (measured on the benchmark VM: 1.0-1.2 s to
+ * first-touch 376 MB), so a large frame is placed on a 2 MB boundary and marked for transparent
+ * huge pages: one fault per 2 MB (~40 ms for 376 MB of memory the VM has backed before; memory
+ * it never backed costs more whatever the page size). Advice only: without huge pages the frame
+ * works the same. The allocation is 2 MB larger so the aligned block fits; the slack is never
+ * touched. */
+enum { HUGE_PAGE = 2u << 20, HUGE_MIN = 8u << 20 };
+
+static float *cells_alloc(size_t n_cells, void **mem)
 {
+    size_t bytes = n_cells * sizeof(float); /* the caller checked n_cells * 4 fits */
 #ifdef MADV_HUGEPAGE
-    const uintptr_t page = 4096;
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), e = ((uintptr_t)p + bytes) & ~(page - 1);
-    if (bytes >= ((size_t)4 << 20) && e > a) {
-        (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE); /* advice only */
+    if (bytes >= HUGE_MIN && bytes <= SIZE_MAX - HUGE_PAGE) {
+        *mem = kz_malloc(bytes + HUGE_PAGE);
+        if (!*mem) {
+            return NULL;
+        }
+        uintptr_t a = ((uintptr_t)*mem + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+        (void)madvise((void *)a, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
+        return (float *)a;
     }
-#else
-    (void)p;
-    (void)bytes;
 #endif
+    *mem = kz_malloc(bytes ? bytes : sizeof(float));
+    return *mem;
 }
 
 kz_status fe_frame_alloc(size_t n_rows, size_t n_cols, const char *const *names, kz_frame **out)
@@ -70,7 +81,7 @@ kz_status fe_frame_alloc(size_t n_rows, size_t n_cols, const char *const *names,
     f->name_bytes = name_bytes;
     /* Zero-size requests still allocate one element so NULL always means failure. */
     size_t n_cells = n_rows * n_cols;
-    f->cells = kz_malloc_array(n_cells ? n_cells : 1, sizeof(float));
+    f->cells = n_cells <= SIZE_MAX / sizeof(float) ? cells_alloc(n_cells, &f->cells_mem) : NULL;
     f->ts = kz_malloc_array(n_rows ? n_rows : 1, sizeof(int64_t));
     f->names = kz_malloc_array(n_cols ? n_cols : 1, sizeof(char *));
     f->name_buf = kz_malloc(name_bytes ? name_bytes : 1);
@@ -78,7 +89,6 @@ kz_status fe_frame_alloc(size_t n_rows, size_t n_cols, const char *const *names,
         kz_frame_free(f);
         return KZ_ERR_NOMEM;
     }
-    advise_huge(f->cells, n_cells * sizeof(float));
     char *p = f->name_buf;
     for (size_t j = 0; j < n_cols; j++) {
         size_t len = strlen(names[j]) + 1;
