@@ -24,6 +24,7 @@ static const char USAGE[] =
     "  --timeframe TF            1m 5m 15m 30m 1h 4h 1d (default 1h)\n"
     "  --from TIME, --to TIME    bars with from <= open time < to (ISO-8601 or epoch ms)\n"
     "  --funding-exchange NAME   take funding from another exchange (default: the bars')\n"
+    "  --oi-exchange NAME        take open interest from another exchange (default: the bars')\n"
     "  --columns FILE.csv        extra columns (e.g. ML_UP_PROB from `kizashi signals`):\n"
     "                            timestamp(ms or ISO),NAME,... matched to bars by open time\n"
     "  --capital X               initial equity (default 100000)\n"
@@ -218,6 +219,7 @@ int cmd_backtest(cli_ctx *ctx, int argc, char **argv)
         {"from", CLI_STR, &from_s, NULL},
         {"to", CLI_STR, &to_s, NULL},
         {"funding-exchange", CLI_STR, &lo.funding_exchange, NULL},
+        {"oi-exchange", CLI_STR, &lo.oi_exchange, NULL},
         {"columns", CLI_STR, &columns, NULL},
         {"capital", CLI_STR, &capital_s, NULL},
         {"fee", CLI_STR, &fee_s, NULL},

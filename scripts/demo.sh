@@ -28,11 +28,13 @@ if [ -f "$DATA/binance/BTCUSDT-1h.csv" ]; then
         done
     )
     SHOW=(--exchange binance --symbol BTCUSDT --oi-exchange hyperliquid)
+    MKT=(--exchange binance --symbol BTCUSDT --timeframe 1h --oi-exchange hyperliquid)
     WHAT="BTCUSDT 1h on Binance, funding from Binance, open interest from Hyperliquid"
 else
     echo "== real data not found at $DATA: generating SYNTHETIC data instead"
     kz synth --exchange synthetic --symbol SYNTH --timeframe 1h --bars 10000 --seed 42
     SHOW=(--exchange synthetic --symbol SYNTH)
+    MKT=(--exchange synthetic --symbol SYNTH --timeframe 1h)
     WHAT="SYNTH 1h (synthetic)"
 fi
 
@@ -42,3 +44,23 @@ kz data list
 echo
 echo "== last 5 bars of $WHAT (kizashi data show ... --with-fr --with-oi --last 5)"
 kz data show "${SHOW[@]}" --timeframe 1h --with-fr --with-oi --last 5
+
+echo
+echo "== features (kizashi features ${MKT[*]})"
+kz features "${MKT[@]}" > kizashi-data/features.csv
+rows=$(($(wc -l < kizashi-data/features.csv) - 1))
+cols=$(($(head -1 kizashi-data/features.csv | tr ',' '\n' | wc -l) - 1))
+echo "   $rows bars x $cols features -> kizashi-data/features.csv (no look-ahead: row t uses bars <= t)"
+echo "   last bar, a few of them:"
+awk -F, 'NR==1 { for (i = 1; i <= NF; i++) h[i] = $i } END {
+    n = split("RSI Realized_Volatility_20 FR_Normalized OI_Change_Rate_24h Market_Stress Trend_Strength_1d", want, " ")
+    for (k = 1; k <= n; k++) for (i = 1; i <= NF; i++) if (h[i] == want[k]) printf "     %-22s %s\n", want[k], $i
+}' kizashi-data/features.csv
+
+echo
+echo "== model: 3-class gradient boosting, down / range / up over 24 bars (kizashi train)"
+kz train "${MKT[@]}" --out kizashi-data/model.kzm 2> kizashi-data/train.log
+
+echo
+echo "== backtest of an example rule strategy (kizashi backtest --strategy examples/strategies/rsi_bbands.json)"
+kz backtest --strategy "$ROOT/examples/strategies/rsi_bbands.json" "${MKT[@]}"
