@@ -349,7 +349,13 @@ static int prepare_model(kz_bo *bo, batch *b, kz_rng *rng)
                  "no successful evaluation to fit the GP on");
         return 1;
     }
-    if (gp_set_data(&bo->g, b->z, b->y, b->n) != KZ_OK) {
+    kz_status st = gp_set_data(&bo->g, b->z, b->y, b->n);
+    if (st == KZ_ERR_RANGE) {
+        snprintf(bo->fallback_reason, sizeof bo->fallback_reason,
+                 "more points than the GP takes (%d)", GP_MAX_N);
+        return 1;
+    }
+    if (st != KZ_OK) {
         snprintf(bo->fallback_reason, sizeof bo->fallback_reason, "out of memory in the GP");
         return 1;
     }

@@ -4,10 +4,18 @@
  *
  * DESIGN: inputs are unit coordinates (categoricals compared by equality: a Hamming distance,
  * which is the Euclidean distance of a one-hot embedding, so the kernel stays positive definite).
- * The linear algebra is plain C on row-major lower triangles: n is at most a few hundred, where
- * a tuned but multi-threaded BLAS buys little, and plain loops give bit-identical results on
- * every machine and thread count without touching OpenBLAS's process-global thread setting.
+ * The dense linear algebra is LAPACK/OpenBLAS (the only place in the library that uses them):
+ * the Cholesky factor by LAPACK's dpotf2, solves by cblas_dtrsv, products by cblas_ddot.
+ * Matrices are row-major lower triangles with leading dimension n (the current number of
+ * points) in cap x cap buffers; arguments are kept valid (lda >= max(1, n)) so that xerbla
+ * never prints. Why these routines and not dpotrf/dpotri/dgemv: OpenBLAS runs those
+ * multi-threaded from n = 64 (dpotrf), n = 20 (dpotri's dlauum) or n x d = 9216 (dgemv), which
+ * changes the rounding with OPENBLAS_NUM_THREADS, and the optimiser must give the same history
+ * for any thread count. dpotf2, dtrsv and ddot (n <= 10000) never split work across threads
+ * (measured with 1 and 2 threads up to n = 600 / 4000 / 10000; see docs/optim.md).
  * Invariant: when `factored` is set, L and alpha belong to `theta` and the current data. */
+#include <cblas.h>
+#include <lapack.h>
 #include <math.h>
 #include <nlopt.h>
 #include <stdio.h>
@@ -16,7 +24,6 @@
 #include "optim/optim_int.h"
 
 #define LOG_2PI 1.8378770664093454836
-#define SQRT5   2.2360679774997896964
 
 enum { FIT_MAXEVAL = 80, N_JITTER = 7, FULL_RESTART_N = 40 };
 
@@ -25,22 +32,10 @@ static size_t n_pairs(size_t n)
     return n < 2 ? 0 : n * (n - 1) / 2;
 }
 
-/* Dot product with four accumulators (fixed summation order: deterministic, and fast enough
- * without -ffast-math). */
-static double dot(const double *a, const double *b, size_t n)
+/* Leading dimension for BLAS/LAPACK: n, but at least 1 (an lda of 0 is an argument error). */
+static blasint ld(size_t n)
 {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < n; i++) {
-        s0 += a[i] * b[i];
-    }
-    return (s0 + s1) + (s2 + s3);
+    return (blasint)(n ? n : 1);
 }
 
 kz_status gp_init(gp *g, size_t d, const unsigned char *is_cat)
@@ -87,6 +82,9 @@ static kz_status grow(double **p, size_t n, size_t size)
 
 static kz_status ensure_cap(gp *g, size_t n)
 {
+    if (n > GP_MAX_N) {
+        return KZ_ERR_RANGE;
+    }
     if (n <= g->cap) {
         return KZ_OK;
     }
@@ -152,48 +150,6 @@ kz_status gp_set_data(gp *g, const double *z, const double *y_raw, size_t n)
     return KZ_OK;
 }
 
-/* Row-major lower Cholesky of A + jitter I into L (stride n). 0 on success. */
-static int cholesky(const double *A, double *L, size_t n, double jitter)
-{
-    for (size_t i = 0; i < n; i++) {
-        const double *Li = &L[i * n];
-        for (size_t k = 0; k <= i; k++) {
-            double s = A[i * n + k] - dot(Li, &L[k * n], k);
-            if (k == i) {
-                s += jitter;
-                if (!(s > 0.0) || !isfinite(s)) {
-                    return 1;
-                }
-                L[i * n + i] = sqrt(s);
-            } else {
-                L[i * n + k] = s / L[k * n + k];
-            }
-        }
-    }
-    return 0;
-}
-
-/* Solve L x = b in place (b <- x). */
-static void solve_lower(const double *L, size_t n, double *b)
-{
-    for (size_t i = 0; i < n; i++) {
-        b[i] = (b[i] - dot(&L[i * n], b, i)) / L[i * n + i];
-    }
-}
-
-/* Solve L^T x = b in place, row-oriented (column sweeps of L^T are rows of L). */
-static void solve_upper_t(const double *L, size_t n, double *b)
-{
-    for (size_t i = n; i-- > 0;) {
-        const double *Li = &L[i * n];
-        b[i] /= Li[i];
-        double xi = b[i];
-        for (size_t j = 0; j < i; j++) {
-            b[j] -= Li[j] * xi;
-        }
-    }
-}
-
 static void set_theta(gp *g, const double *theta)
 {
     if (g->theta != theta) {
@@ -206,7 +162,27 @@ static void set_theta(gp *g, const double *theta)
     }
 }
 
-/* Build K (lower triangle, in U) for theta and factorise it into L with jitter escalation. */
+/* Solve K x = b in place from the Cholesky factor (L L^T x = b: two triangular solves). */
+static void chol_solve(const double *L, size_t n, double *b)
+{
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (blasint)n, L, ld(n), b, 1);
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, (blasint)n, L, ld(n), b, 1);
+}
+
+/* OpenBLAS's dpotf2 tests pivots with `<= 0` only, unlike reference LAPACK's DISNAN check: a
+ * NaN in K would come out as a "successful" factor full of NaN. */
+static int finite_diagonal(const double *L, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(L[i * n + i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Build K (row-major lower triangle, in U) for theta and factorise it into L with dpotf2,
+ * escalating a diagonal jitter while the factorisation meets a non-positive pivot (info > 0). */
 static int factorise(gp *g, const double *theta)
 {
     size_t n = g->n, d = g->d;
@@ -229,13 +205,27 @@ static int factorise(gp *g, const double *theta)
         }
         K[i * n + i] = g->sf2 + g->sn2;
     }
+    /* LAPACK is column-major: the row-major lower triangle of the symmetric K is the upper one
+     * of a column-major K, whose factor U = L^T is L in row-major order. The upper variant also
+     * walks contiguous memory in dpotf2's dots. */
+    const char uplo = 'U';
+    const lapack_int ln = (lapack_int)n, lda = ld(n);
     double jitter = 0.0;
     for (int t = 0; t < N_JITTER; t++) {
-        if (cholesky(K, g->L, n, jitter) == 0) {
+        /* the factorisation overwrites its input: start every attempt from K (lower rows) */
+        for (size_t i = 0; i < n; i++) {
+            memcpy(&g->L[i * n], &K[i * n], (i + 1) * sizeof *K);
+            g->L[i * n + i] += jitter;
+        }
+        lapack_int info = 0;
+        LAPACK_dpotf2(&uplo, &ln, g->L, &lda, &info);
+        if (info < 0 || (info == 0 && !finite_diagonal(g->L, n))) {
+            return 1; /* bad arguments (cannot happen) or a NaN: no jitter would help */
+        }
+        if (info == 0) {
             g->jitter = jitter;
             memcpy(g->alpha, g->y, n * sizeof *g->y);
-            solve_lower(g->L, n, g->alpha);
-            solve_upper_t(g->L, n, g->alpha);
+            chol_solve(g->L, n, g->alpha);
             g->factored = 1;
             return 0;
         }
@@ -244,25 +234,18 @@ static int factorise(gp *g, const double *theta)
     return 1;
 }
 
-/* K^-1 into the lower triangle of U, via U = L^-T (row c of U = column c of L^-1). */
-static void inverse(gp *g)
+/* V = L^-1 into U, column c of V as row c of U from column c on (V e_c solves L x = e_c, whose
+ * first c entries are zero: a triangular solve on the trailing block). K^-1 = V^T V. */
+static void inverse_factor(gp *g)
 {
     size_t n = g->n;
-    const double *L = g->L;
-    double *U = g->U;
+    double *V = g->U;
     for (size_t c = 0; c < n; c++) {
-        double *Uc = &U[c * n];
-        Uc[c] = 1.0 / L[c * n + c];
-        for (size_t j = c + 1; j < n; j++) {
-            Uc[j] = -dot(&L[j * n + c], &Uc[c], j - c) / L[j * n + j];
-        }
-    }
-    /* K^-1_ik = sum_{j >= i} U_ij U_kj (i >= k); the lower part of U is free and each entry is
-     * written after the last read of the upper-triangle values it overwrites. */
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k <= i; k++) {
-            U[i * n + k] = dot(&U[i * n + i], &U[k * n + i], n - i);
-        }
+        double *vc = &V[c * n + c];
+        memset(vc, 0, (n - c) * sizeof *vc);
+        vc[0] = 1.0;
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (blasint)(n - c),
+                    &g->L[c * n + c], ld(n), vc, 1);
     }
 }
 
@@ -276,21 +259,25 @@ double gp_lml(gp *g, const double *theta, double *grad)
     for (size_t i = 0; i < n; i++) {
         logdet += log(g->L[i * n + i]);
     }
-    double lml = -0.5 * dot(g->y, g->alpha, n) - logdet - 0.5 * (double)n * LOG_2PI;
+    double lml =
+        -0.5 * cblas_ddot((blasint)n, g->y, 1, g->alpha, 1) - logdet - 0.5 * (double)n * LOG_2PI;
     if (!grad) {
         return lml;
     }
-    /* R&W eq. 5.9: d lml / d theta_j = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta_j) */
-    inverse(g);
-    const double *a = g->alpha, *U = g->U;
+    /* R&W eq. 5.9: d lml / d theta_j = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta_j), with
+     * (K^-1)_ik = sum_{j >= i} V_ji V_jk (i >= k): a dot of two columns of V = L^-1 */
+    inverse_factor(g);
+    const double *a = g->alpha, *V = g->U;
     double g_sf = 0.0, g_sn = 0.0;
     for (size_t q = 0; q < d + 2; q++) {
         grad[q] = 0.0;
     }
     size_t p = 0;
     for (size_t i = 0; i < n; i++) {
+        const double *vi = &V[i * n + i];
+        blasint len = (blasint)(n - i);
         for (size_t k = 0; k < i; k++, p++) {
-            double w = a[i] * a[k] - U[i * n + k];
+            double w = a[i] * a[k] - cblas_ddot(len, vi, 1, &V[k * n + i], 1);
             g_sf += w * g->km[p];
             double wg = w * g->gk[p];
             const double *dp = &g->d2[p * d];
@@ -298,7 +285,7 @@ double gp_lml(gp *g, const double *theta, double *grad)
                 grad[1 + q] += wg * dp[q];
             }
         }
-        double wii = a[i] * a[i] - U[i * n + i];
+        double wii = a[i] * a[i] - cblas_ddot(len, vi, 1, vi, 1);
         g_sf += 0.5 * wii * g->sf2;
         g_sn += 0.5 * wii * g->sn2;
     }
@@ -318,6 +305,7 @@ int gp_refactor(gp *g)
 void gp_predict(gp *g, const double *z, double *mu, double *var, double *dmu, double *dvar)
 {
     size_t n = g->n, d = g->d;
+    blasint bn = (blasint)n;
     int want_grad = dmu || dvar;
     for (size_t i = 0; i < n; i++) {
         const double *zi = &g->z[i * d];
@@ -331,32 +319,28 @@ void gp_predict(gp *g, const double *z, double *mu, double *var, double *dmu, do
         if (want_grad) {
             double f = -g->sf2 * (5.0 / 3.0) * (1.0 + s) * e;
             for (size_t q = 0; q < d; q++) {
-                g->dk[i * d + q] = g->is_cat[q] ? 0.0 : f * (z[q] - zi[q]) * g->inv_l2[q];
+                g->dk[q * n + i] = g->is_cat[q] ? 0.0 : f * (z[q] - zi[q]) * g->inv_l2[q];
             }
         }
     }
-    *mu = dot(g->kv, g->alpha, n);
+    /* mu = k*^T alpha, var = sf2 - |L^-1 k*|^2 (R&W Alg. 2.1, latent function: no noise) */
+    *mu = cblas_ddot(bn, g->kv, 1, g->alpha, 1);
     memcpy(g->w, g->kv, n * sizeof *g->w);
-    solve_lower(g->L, n, g->w);
-    double v = g->sf2 - dot(g->w, g->w, n);
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, bn, g->L, ld(n), g->w, 1);
+    double v = g->sf2 - cblas_ddot(bn, g->w, 1, g->w, 1);
     *var = v > 0.0 ? v : 0.0;
+    /* gradients: dmu_q = dk_q^T alpha, dvar_q = -2 dk_q^T K^-1 k*, with dk_q the derivative of
+     * k* in z_q, stored contiguously per coordinate (d dots rather than a dgemv: see DESIGN) */
     if (dmu) {
         for (size_t q = 0; q < d; q++) {
-            double s = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                s += g->alpha[i] * g->dk[i * d + q];
-            }
-            dmu[q] = s;
+            dmu[q] = cblas_ddot(bn, &g->dk[q * n], 1, g->alpha, 1);
         }
     }
     if (dvar) {
-        solve_upper_t(g->L, n, g->w); /* w = K^-1 k* */
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, bn, g->L, ld(n), g->w,
+                    1); /* w = K^-1 k* */
         for (size_t q = 0; q < d; q++) {
-            double s = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                s += g->w[i] * g->dk[i * d + q];
-            }
-            dvar[q] = v > 0.0 ? -2.0 * s : 0.0;
+            dvar[q] = v > 0.0 ? -2.0 * cblas_ddot(bn, &g->dk[q * n], 1, g->w, 1) : 0.0;
         }
     }
 }

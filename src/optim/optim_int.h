@@ -54,13 +54,13 @@ typedef struct gp {
     double *theta;               /* d + 2: log sf2, log l_1..l_d, log sn2 */
     double sf2, sn2, jitter;     /* of the current factorisation */
     double *inv_l2;              /* d: 1 / l_p^2 */
-    double *L;                   /* cap x cap lower Cholesky factor of K */
+    double *L;                   /* lower Cholesky factor of K (row-major, lda n; cap x cap) */
     double *alpha;               /* cap: K^-1 y */
     double *d2;                  /* pairs x d squared coordinate differences */
     double *km;                  /* pairs: kernel values sf2 * M(r) */
     double *gk;                  /* pairs: kernel derivative factor (likelihood gradient) */
-    double *U;                   /* cap x cap scratch: L^-T, then K^-1 */
-    double *kv, *w, *dk;         /* prediction scratch: cap, cap, cap x d */
+    double *U;                   /* cap x cap scratch like L: K, then L^-1 (lower triangles) */
+    double *kv, *w, *dk;         /* prediction scratch: cap, cap, d columns of n (stride n) */
     int factored;                /* L/alpha valid for theta */
 } gp;
 
@@ -71,10 +71,14 @@ typedef struct gp {
 #define GP_LS_MAX  1e2
 #define GP_SN2_MIN 1e-6
 #define GP_SN2_MAX 1.0
+/* Most observations the GP takes: OpenBLAS splits ddot across threads beyond 10000 (see gp.c),
+ * and a likelihood evaluation would take minutes there anyway. */
+#define GP_MAX_N 10000
 
 KZ_NODISCARD kz_status gp_init(gp *g, size_t d, const unsigned char *is_cat);
 void gp_release(gp *g);
-/* Copy n points (unit coordinates) and raw targets; normalises targets. */
+/* Copy n points (unit coordinates) and raw targets; normalises targets. KZ_ERR_RANGE when
+ * n > GP_MAX_N, KZ_ERR_NOMEM when the buffers cannot grow. */
 KZ_NODISCARD kz_status gp_set_data(gp *g, const double *z, const double *y_raw, size_t n);
 /* Log marginal likelihood at theta (Rasmussen & Williams 2006 eq. 5.8) and, when grad is not
  * NULL, its gradient (eq. 5.9). Leaves the factorisation of theta in g. -INFINITY on failure. */
