@@ -75,5 +75,6 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv);
 int cmd_evaluate(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict(cli_ctx *ctx, int argc, char **argv);
 int cmd_model(cli_ctx *ctx, int argc, char **argv);
+int cmd_signals(cli_ctx *ctx, int argc, char **argv);
 
 #endif

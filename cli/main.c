@@ -39,6 +39,7 @@ static const verb VERBS[] = {
     {"evaluate", cmd_evaluate, "walk-forward evaluation of the model (table or --json)"},
     {"predict", cmd_predict, "probabilities of a saved model over stored bars (CSV)"},
     {"model", cmd_model, "model info FILE: check a .kzm file and print its metadata"},
+    {"signals", cmd_signals, "ML indicator columns of a model over stored bars (CSV)"},
     {"backtest", cmd_backtest, "replay a strategy JSON on stored bars: metrics, trades, equity"},
     {"optimize", cmd_optimize, "Bayesian optimiser: benchmark table or a test-function run"},
     {"version", cmd_version, "print the version"},

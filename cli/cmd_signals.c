@@ -1,0 +1,176 @@
+/* `kizashi signals`: the ML indicator columns of a saved model over stored bars as CSV on stdout,
+ * and a status line on stderr saying ok or fallback, why, and for how many bars. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kizashi/signals.h"
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "usage: kizashi signals --model FILE.kzm --exchange NAME --symbol SYMBOL [options] > ml.csv\n"
+    "\n"
+    "Per-bar ML columns as CSV: timestamp,ML_DOWN_PROB,ML_RANGE_PROB,ML_UP_PROB (the value at a\n"
+    "bar comes from that bar's features only). The model never fails the run: when it cannot\n"
+    "predict (missing or corrupt file, features it cannot get, deadline, memory budget, invalid\n"
+    "output) the affected bars hold the fallback (the model's training class shares, else 1/3\n"
+    "each) and the status line on stderr says so: 'signals: ok ...' or 'signals: fallback ...'.\n"
+    "\n"
+    "  --model FILE              the .kzm model\n"
+    "  --exchange NAME           exchange of the bars (required)\n"
+    "  --symbol SYMBOL           instrument (required)\n"
+    "  --timeframe TF            1m 5m 15m 30m 1h 4h 1d (default 1h)\n"
+    "  --from TIME, --to TIME    bars with from <= open time < to\n"
+    "  --funding-exchange NAME   funding rate from another exchange (default: the bars')\n"
+    "  --oi-exchange NAME        open interest from another exchange (e.g. hyperliquid)\n"
+    "  --timeout SECONDS         deadline for the whole computation (default none)\n"
+    "  --max-mb MB               memory budget for the working buffers (default none)\n"
+    "  --allow-missing-inputs    run a model whose funding/OI series is absent (NaN inputs)\n"
+    "  --strict                  exit 1 when any bar is a fallback\n"
+    "  --db PATH                 database file\n";
+
+/* A positive decimal; CLI_CONTINUE or a usage error. */
+static int parse_positive(const char *opt, const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno == ERANGE || !(v > 0.0)) {
+        return cli_usage_error(USAGE, "--%s: '%s' is not a positive number", opt, s);
+    }
+    *out = v;
+    return CLI_CONTINUE;
+}
+
+typedef struct args {
+    const char *model, *exchange, *symbol, *tf_s, *from_s, *to_s, *timeout_s, *max_mb_s;
+    int allow_missing, strict;
+    kz_load_opts lo;
+} args;
+
+static int load(cli_ctx *ctx, const args *a, kz_market *m)
+{
+    kz_timeframe tf;
+    int64_t from = INT64_MIN, to = INT64_MAX;
+    int rc;
+    if ((rc = cli_parse_tf(USAGE, "timeframe", a->tf_s, &tf)) != CLI_CONTINUE ||
+        (a->from_s && (rc = cli_parse_time(USAGE, "from", a->from_s, &from)) != CLI_CONTINUE) ||
+        (a->to_s && (rc = cli_parse_time(USAGE, "to", a->to_s, &to)) != CLI_CONTINUE)) {
+        return rc;
+    }
+    kz_store *st = NULL;
+    if ((rc = cli_open_store(ctx, &st)) != CLI_CONTINUE) {
+        return rc;
+    }
+    memset(m, 0, sizeof *m);
+    rc = CLI_CONTINUE;
+    if (kz_store_load_market(st, a->exchange, a->symbol, tf, from, to, &a->lo, m) != KZ_OK) {
+        rc = cli_store_error(st, "load market");
+    }
+    kz_store_close(st);
+    return rc;
+}
+
+/* The status line: ok, or fallback with the reason, its detail, the bars and the values. */
+static void status_line(const char *model_path, const kz_signal_report *rep)
+{
+    if (!rep->fallback) {
+        fprintf(stderr, "signals: ok: %zu bars from %s\n", rep->n_bars, model_path);
+        return;
+    }
+    char detail[1024];
+    fprintf(stderr,
+            "signals: fallback: %s: %s: %zu of %zu bars (%zu invalid predictions) hold "
+            "%.6f/%.6f/%.6f (%s)\n",
+            kz_signal_reason_str(rep->reason), kz_error_format(&rep->detail, detail, sizeof detail),
+            rep->n_fallback, rep->n_bars, rep->n_invalid, rep->fallback_prob[0],
+            rep->fallback_prob[1], rep->fallback_prob[2],
+            rep->priors_known ? "the model's training class shares" : "1/3 each: priors unknown");
+}
+
+int cmd_signals(cli_ctx *ctx, int argc, char **argv)
+{
+    args a;
+    memset(&a, 0, sizeof a);
+    a.tf_s = "1h";
+    a.lo = kz_load_opts_default();
+    int n_pos = 0;
+    const cli_opt opts[] = {
+        {"model", CLI_STR, &a.model, NULL},
+        {"exchange", CLI_STR, &a.exchange, NULL},
+        {"symbol", CLI_STR, &a.symbol, NULL},
+        {"timeframe", CLI_STR, &a.tf_s, NULL},
+        {"from", CLI_STR, &a.from_s, NULL},
+        {"to", CLI_STR, &a.to_s, NULL},
+        {"funding-exchange", CLI_STR, &a.lo.funding_exchange, NULL},
+        {"oi-exchange", CLI_STR, &a.lo.oi_exchange, NULL},
+        {"timeout", CLI_STR, &a.timeout_s, NULL},
+        {"max-mb", CLI_STR, &a.max_mb_s, NULL},
+        {"allow-missing-inputs", CLI_FLAG, NULL, &a.allow_missing},
+        {"strict", CLI_FLAG, NULL, &a.strict},
+    };
+    int rc = cli_parse(ctx, argc, argv, opts, sizeof opts / sizeof opts[0], USAGE, &n_pos);
+    if (rc != CLI_CONTINUE) {
+        return rc;
+    }
+    if (n_pos) {
+        return cli_usage_error(USAGE, "unexpected argument '%s'", argv[1]);
+    }
+    if (!a.model || !a.exchange || !a.symbol) {
+        return cli_usage_error(USAGE, "--model, --exchange and --symbol are required");
+    }
+    kz_signal_params p = kz_signal_params_default();
+    p.allow_missing_inputs = a.allow_missing;
+    double timeout = 0.0, max_mb = 0.0;
+    if ((a.timeout_s && (rc = parse_positive("timeout", a.timeout_s, &timeout)) != CLI_CONTINUE) ||
+        (a.max_mb_s && (rc = parse_positive("max-mb", a.max_mb_s, &max_mb)) != CLI_CONTINUE)) {
+        return rc;
+    }
+    if (max_mb > 0.0) {
+        p.max_bytes = max_mb >= (double)(SIZE_MAX >> 20) ? SIZE_MAX : (size_t)(max_mb * 1048576.0);
+    }
+    kz_market m;
+    if ((rc = load(ctx, &a, &m)) != CLI_CONTINUE) {
+        return rc;
+    }
+    /* The deadline counts from here: loading the bars is not the model's time. */
+    p.deadline_s = timeout > 0.0 ? kz_monotonic_s() + timeout : 0.0;
+    kz_signals *sig = NULL;
+    kz_error err;
+    char buf[1024];
+    size_t n = m.bars.n;
+    double *col = malloc((n ? n : 1) * 3 * sizeof *col);
+    rc = CLI_EXIT_RUNTIME;
+    if (!col) {
+        cli_error("signals", "out of memory");
+        goto done;
+    }
+    if (kz_signals_open(a.model, &p, &sig, &err) != KZ_OK) {
+        cli_error("signals", "%s", kz_error_format(&err, buf, sizeof buf));
+        goto done;
+    }
+    kz_signal_report rep;
+    if (kz_signals_compute(sig, &m, col, col + n, col + 2 * n, &rep) != KZ_OK) {
+        cli_error("signals", "%s", kz_error_format(&rep.detail, buf, sizeof buf));
+        goto done;
+    }
+    printf("timestamp,%s,%s,%s\n", KZ_SIGNAL_COL_DOWN, KZ_SIGNAL_COL_RANGE, KZ_SIGNAL_COL_UP);
+    for (size_t i = 0; i < n; i++) {
+        char v[3][32];
+        printf("%lld,%s,%s,%s\n", (long long)m.bars.ts_ms[i], cli_fmt_double(col[i], v[0]),
+               cli_fmt_double(col[n + i], v[1]), cli_fmt_double(col[2 * n + i], v[2]));
+    }
+    if (fflush(stdout) != 0) {
+        cli_error("signals", "cannot write the output");
+        goto done;
+    }
+    status_line(a.model, &rep);
+    rc = (a.strict && rep.fallback) ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
+done:
+    free(col);
+    kz_signals_free(sig);
+    kz_market_free(&m);
+    return rc;
+}
