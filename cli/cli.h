@@ -76,5 +76,6 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict(cli_ctx *ctx, int argc, char **argv);
 int cmd_model(cli_ctx *ctx, int argc, char **argv);
 int cmd_signals(cli_ctx *ctx, int argc, char **argv);
+int cmd_evolve(cli_ctx *ctx, int argc, char **argv);
 
 #endif

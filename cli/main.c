@@ -41,6 +41,8 @@ static const verb VERBS[] = {
     {"model", cmd_model, "model info FILE: check a .kzm file and print its metadata"},
     {"signals", cmd_signals, "ML indicator columns of a model over stored bars (CSV)"},
     {"backtest", cmd_backtest, "replay a strategy JSON on stored bars: metrics, trades, equity"},
+    {"evolve", cmd_evolve,
+     "evolve strategies with a genetic algorithm (top-K with IS/OOS metrics and DSR)"},
     {"optimize", cmd_optimize, "Bayesian optimiser: benchmark table or a test-function run"},
     {"version", cmd_version, "print the version"},
 };

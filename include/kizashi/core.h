@@ -68,6 +68,15 @@ int64_t kz_now_ms(void);
 /* Monotonic seconds, for durations only. */
 double kz_monotonic_s(void);
 
+/* ---- parallel for: the library's one worker pool (DESIGN 7) ---- */
+/* Call fn(i, ud) for every i in [0, n) on up to n_threads threads (<= 0: online CPUs); the
+ * caller's thread works too. Which thread runs which i is unspecified, so fn must make each i's
+ * result depend on i alone. Returns when all calls are done. If threads cannot be started the
+ * remaining work runs on the calling thread. */
+void kz_parallel_for(size_t n, int n_threads, void (*fn)(size_t i, void *ud), void *ud);
+/* Online CPUs (at least 1). */
+int kz_cpu_count(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -267,6 +267,223 @@ KZ_NODISCARD kz_status kz_bt_result_to_json(const kz_colset *cs, const kz_bt_res
 KZ_NODISCARD kz_status kz_bt_write_svg(
     const kz_colset *cs, const kz_bt_result *r, const char *title, const char *path, kz_error *err);
 
+/* ================================================================ strategy search (docs/ga.md)
+ * A genetic algorithm over genomes that decode deterministically to kz_strategy. Genomes are plain
+ * data (copy with `=`); unused fields are zero so equal genomes compare equal field by field.
+ * Thread contract: kz_ga_space is immutable after creation (any number of threads may read it);
+ * kz_ga_run reads the caller's column set (which must not change during the call) and runs its
+ * backtests on kz_parallel_for threads. */
+#include <stdatomic.h>
+
+#include "kizashi/core.h"
+
+#define KZ_GA_MAX_GENES  5  /* indicator genes per genome */
+#define KZ_GA_MAX_CONDS  3  /* AND-conditions per genome rule (<= KZ_RULE_MAX_CONDS) */
+#define KZ_GA_MAX_PARAMS 8  /* == KZ_TA_MAX_PARAMS */
+#define KZ_GA_NAME_MAX   24 /* gene name, NUL included */
+
+typedef enum kz_gene_kind {
+    KZ_GENE_TA,    /* a TA registry indicator with its parameters */
+    KZ_GENE_ML,    /* an external probability column (ML_UP_PROB, ML_DOWN_PROB, ML_RANGE_PROB) */
+    KZ_GENE_MARKET /* a market column: "funding" or "OI_CHANGE" */
+} kz_gene_kind;
+
+/* One indicator gene. params[] holds the TA parameters in registry order (zero past n_params;
+ * integers stored exactly, reals on a dyadic grid so the column spec stays short and exact). */
+typedef struct kz_gene {
+    kz_gene_kind kind;
+    char name[KZ_GA_NAME_MAX]; /* TA function ("RSI"), column name ("ML_UP_PROB", "funding") */
+    double params[KZ_GA_MAX_PARAMS];
+} kz_gene;
+
+/* What the right side of a genome condition is. */
+typedef enum kz_rhs_kind {
+    KZ_RHS_CONST, /* `threshold`, on the left operand's scale */
+    KZ_RHS_CLOSE, /* the close (price overlays only) */
+    KZ_RHS_GENE   /* output rhs_output of gene rhs_gene (same scale as the left operand) */
+} kz_rhs_kind;
+
+/* `genes[gene].outputs[output] op rhs`. Unused fields: rhs_gene = rhs_output = 0, threshold 0. */
+typedef struct kz_gcond {
+    int gene, output;
+    kz_cond_op op; /* > < crosses_above crosses_below */
+    kz_rhs_kind rhs;
+    int rhs_gene, rhs_output;
+    double threshold;
+} kz_gcond;
+
+typedef struct kz_grule {
+    int n_conds; /* entries 1..KZ_GA_MAX_CONDS, exit 0..KZ_GA_MAX_CONDS (AND) */
+    kz_gcond conds[KZ_GA_MAX_CONDS];
+} kz_grule;
+
+/* Everything that decides a trade. Every gene is referenced by at least one condition. */
+typedef struct kz_genome {
+    int n_genes; /* 1..KZ_GA_MAX_GENES */
+    kz_gene genes[KZ_GA_MAX_GENES];
+    kz_grule long_entry, short_entry, exit;
+    kz_tpsl tpsl;     /* fields the method does not use keep kz_strategy_default's values */
+    kz_sizing sizing; /* likewise; leverage is 1 */
+} kz_genome;
+
+/* Structural validity: indices in range, known TA names with valid parameters, rule sizes, ops,
+ * finite thresholds, every gene used. KZ_ERR_INVALID with err->field, e.g. "genes[2].params". */
+KZ_NODISCARD kz_status kz_genome_check(const kz_genome *g, kz_error *err);
+/* Decode to a strategy (named `name`, may be NULL): canonical column specs, AND rules, the TP/SL
+ * and sizing genes, leverage 1. Deterministic; KZ_ERR_INVALID as kz_genome_check. */
+KZ_NODISCARD kz_status kz_genome_decode(const kz_genome *g,
+                                        const char *name,
+                                        kz_strategy *out,
+                                        kz_error *err);
+/* 1 if equal field by field (names by content). */
+int kz_genome_equal(const kz_genome *a, const kz_genome *b);
+/* Distance in [0, 1] for fitness sharing (docs/ga.md): 0.4 Jaccard distance of the gene sets +
+ * 0.4 of the condition-signature sets + 0.1 TP/SL method differs + 0.1 sizing method differs. */
+double kz_genome_distance(const kz_genome *a, const kz_genome *b);
+
+/* Search modes: which gene kinds are drawn. */
+typedef enum kz_ga_mode {
+    KZ_GA_TECHNICAL, /* TA registry indicators and market columns */
+    KZ_GA_ML,        /* ML probability columns only */
+    KZ_GA_MIXED      /* all of them */
+} kz_ga_mode;
+
+/* "technical", "ml", "mixed"; KZ_ERR_INVALID otherwise. */
+KZ_NODISCARD kz_status kz_ga_mode_parse(const char *s, kz_ga_mode *out);
+const char *kz_ga_mode_str(kz_ga_mode m);
+
+/* The gene space of a run: the drawable gene kinds of `mode` given the columns of `cs` (ML
+ * columns and funding/OI present), with each operand's threshold range (docs/ga.md). */
+typedef struct kz_ga_space kz_ga_space;
+/* KZ_ERR_NOT_FOUND if the mode needs ML columns the set lacks (err->field names one),
+ * KZ_ERR_NOMEM. */
+KZ_NODISCARD kz_status kz_ga_space_new(const kz_colset *cs,
+                                       kz_ga_mode mode,
+                                       int max_genes,
+                                       kz_ga_space **out,
+                                       kz_error *err);
+void kz_ga_space_free(kz_ga_space *sp);
+/* Number of drawable gene kinds. */
+size_t kz_ga_space_count(const kz_ga_space *sp);
+
+/* Genome operators. Each result is a valid genome (kz_genome_check passes) whose genes all
+ * belong to the space. */
+void kz_genome_random(const kz_ga_space *sp, kz_rng *rng, kz_genome *out);
+/* Child of a and b: gene-wise (slots swapped) or rule-wise (whole rules imported with the genes
+ * they read), TP/SL and sizing genes each from either parent. */
+void kz_genome_crossover(const kz_ga_space *sp,
+                         const kz_genome *a,
+                         const kz_genome *b,
+                         kz_rng *rng,
+                         kz_genome *child);
+/* Mutate in place: each elementary change (parameter perturbation, threshold / operator / operand
+ * change, add or remove a gene or a condition, new TP/SL or sizing) happens with probability
+ * `rate`; if none did and `force`, one random change is made. Returns 1 if g changed. */
+int kz_genome_mutate(const kz_ga_space *sp, kz_genome *g, double rate, int force, kz_rng *rng);
+
+/* One generation's statistics (no timing, so runs compare bit for bit). */
+typedef struct kz_ga_gen {
+    int generation;      /* 0 = the initial population */
+    double best_fitness; /* best in-sample fitness in the population */
+    double mean_fitness;
+    double best_return;   /* IS CAGR of the best individual */
+    double best_drawdown; /* its max drawdown */
+    size_t n_evals;       /* backtests run so far (cumulative) */
+    size_t n_columns;     /* indicator columns held by the cache after this generation */
+} kz_ga_gen;
+
+/* Called after each generation (e.g. to print best/mean fitness and an ETA). */
+typedef void (*kz_ga_progress_fn)(const kz_ga_gen *g, int n_generations, void *ud);
+
+typedef struct kz_ga_params {
+    kz_ga_mode mode;       /* default KZ_GA_MIXED */
+    int population;        /* 2..100000, default 100 (SPEC 6.1) */
+    int generations;       /* 0..100000, default 50; 0 = initial population only (random search) */
+    double crossover_rate; /* default 0.8 */
+    double mutation_rate;  /* per elementary change, default 0.1 */
+    int elite;             /* best individuals copied unchanged, 0..population-1; default 10 */
+    int tournament;        /* tournament size >= 1, default 3 */
+    int max_genes;         /* 1..KZ_GA_MAX_GENES, default 5 */
+    int sharing;           /* 1: fitness sharing in selection (default 0) */
+    double sharing_radius; /* sigma_share in genome-distance units (0, 1], default 0.25 */
+    int nsga2;             /* 1: NSGA-II on (IS return, IS max drawdown); result.front filled */
+    /* fitness (docs/ga.md): w_sharpe * Sharpe + w_return * CAGR - w_drawdown * maxDD
+     * + w_win_rate * win rate - penalty * (trade shortfall + drawdown excess) */
+    double w_sharpe, w_return, w_drawdown, w_win_rate; /* 0.35 0.25 0.2 0.1, renormalised */
+    int min_trades;      /* default 10 */
+    double max_drawdown; /* default 0.3 */
+    double penalty;      /* fitness units per unit of relative violation, default 2 */
+    /* in-sample / out-of-sample split: IS = [0, n - oos - gap), OOS = the last oos bars */
+    double oos_fraction; /* [0, 0.9], default 0.3 (0 = no OOS) */
+    long gap_bars;       /* bars between IS and OOS; -1 (default) = n / 100 */
+    int top_k;           /* best distinct strategies reported, default 5 */
+    kz_bt_params bt;     /* costs of every backtest (record is ignored) */
+    uint64_t seed;       /* default 42 */
+    int threads;         /* 0 (default) = online CPUs */
+    size_t max_columns;  /* indicator cache bound; 0 (default) = 256 MB worth, at least 64 */
+    const atomic_int *stop; /* optional: non-zero ends the run after the current generation */
+    kz_ga_progress_fn progress; /* optional */
+    void *progress_ud;
+} kz_ga_params;
+
+kz_ga_params kz_ga_params_default(void);
+/* Apply a preset from SPEC 6.1 on top of p: "fast" (population 10, 5 generations, elite 2,
+ * 3 genes), "default", "thorough" (200, 100, crossover 0.85, mutation 0.05, elite 20).
+ * KZ_ERR_INVALID for another name. */
+KZ_NODISCARD kz_status kz_ga_params_preset(kz_ga_params *p, const char *name);
+KZ_NODISCARD kz_status kz_ga_params_check(const kz_ga_params *p, kz_error *err);
+
+/* A reported strategy with its in-sample and out-of-sample backtests. */
+typedef struct kz_ga_entry {
+    kz_genome genome;
+    kz_strategy strategy; /* decoded; named "ga-<seed>-<rank>" */
+    double fitness;       /* in-sample fitness */
+    kz_bt_metrics is, oos, full; /* IS window, OOS window (zero if none), every bar */
+    double dsr; /* Deflated Sharpe Ratio of the IS Sharpe given n_evals trials (Bailey & Lopez de
+                   Prado 2014), a probability in [0, 1] */
+    double oos_psr; /* Probabilistic Sharpe Ratio OOS: P(true Sharpe > 0); NaN without OOS */
+    int generation; /* first generation in which it was evaluated */
+} kz_ga_entry;
+
+typedef struct kz_ga_result {
+    uint64_t seed;
+    int generations_run; /* generations completed after the initial population */
+    int stopped;         /* 1 if the stop flag ended the run early (best so far returned) */
+    size_t n_evals;      /* backtests run = strategies tried (the DSR's N) */
+    size_t is_begin, is_end, oos_begin, oos_end; /* bar ranges [begin, end) */
+    double trials_sharpe_var; /* variance of the trials' per-bar IS Sharpe ratios */
+    kz_ga_entry *top;         /* owned: best distinct strategies by IS fitness, best first */
+    size_t n_top;
+    kz_ga_entry *front; /* owned: NSGA-II Pareto front of the last population by IS return */
+    size_t n_front;
+    kz_ga_gen *history; /* owned: one entry per generation, initial population first */
+    size_t n_history;
+    size_t n_cache_rebuilds; /* times the indicator cache was emptied to respect max_columns */
+} kz_ga_result;
+
+void kz_ga_result_free(kz_ga_result *r);
+
+/* Evolve strategies on the columns of `cs` (borrowed: ML columns come in as external columns;
+ * indicator columns are computed in a private bounded cache). Fitness uses the IS window only;
+ * the top-K (and the front) are re-run on the OOS window and on all bars. Bit-identical for any
+ * thread count and across reruns with the same seed. With a stop flag set, returns KZ_OK with
+ * the best so far and result.stopped = 1. Errors: KZ_ERR_INVALID (params, err->field; too few
+ * bars for the split), KZ_ERR_NOT_FOUND (ML columns missing for the mode), KZ_ERR_NOMEM. */
+KZ_NODISCARD kz_status kz_ga_run(const kz_colset *cs,
+                                 const kz_ga_params *p,
+                                 kz_ga_result *out,
+                                 kz_error *err);
+/* The result as JSON: run facts, top-K and front entries (strategy JSON as kz_strategy_to_json,
+ * IS/OOS/full metrics, DSR) and the history. *out allocated with kz_malloc. */
+KZ_NODISCARD kz_status kz_ga_result_to_json(const kz_ga_result *r, char **out);
+
+/* Deflated Sharpe Ratio (Bailey & Lopez de Prado 2014, docs/ga.md): the probability that the
+ * true per-bar Sharpe exceeds the expected maximum of n_trials unskilled trials whose Sharpe
+ * variance is trials_var, given the observed per-bar Sharpe `sr` over n_obs returns with
+ * skewness `skew` and (non-excess) kurtosis `kurt`. n_trials = 1 gives the PSR against 0. */
+double kz_deflated_sharpe(
+    double sr, double n_obs, double skew, double kurt, double n_trials, double trials_var);
+
 #ifdef __cplusplus
 }
 #endif
