@@ -77,5 +77,9 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv);
 int cmd_model(cli_ctx *ctx, int argc, char **argv);
 int cmd_signals(cli_ctx *ctx, int argc, char **argv);
 int cmd_evolve(cli_ctx *ctx, int argc, char **argv);
+int cmd_scheduler(cli_ctx *ctx, int argc, char **argv);
+int cmd_jobs(cli_ctx *ctx, int argc, char **argv);
+int cmd_retrain(cli_ctx *ctx, int argc, char **argv);
+int cmd_models(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -44,6 +44,10 @@ static const verb VERBS[] = {
     {"evolve", cmd_evolve,
      "evolve strategies with a genetic algorithm (top-K with IS/OOS metrics and DSR)"},
     {"optimize", cmd_optimize, "Bayesian optimiser: benchmark table or a test-function run"},
+    {"scheduler", cmd_scheduler, "retraining daemon (scheduler run --config F) and its status"},
+    {"jobs", cmd_jobs, "list, show or cancel retraining jobs"},
+    {"retrain", cmd_retrain, "queue a manual retraining job for a model"},
+    {"models", cmd_models, "model registry: list, show, promote, rollback"},
     {"version", cmd_version, "print the version"},
 };
 #define N_VERBS (sizeof VERBS / sizeof VERBS[0])

@@ -8,6 +8,7 @@
 #include "kizashi/market.h"
 #include "kizashi/model.h"
 #include "kizashi/optim.h"
+#include "kizashi/sched.h"
 #include "kizashi/signals.h"
 #include "kizashi/status.h"
 #include "kizashi/store.h"

@@ -59,6 +59,34 @@ static const migration MIGRATIONS[] = {
         "CREATE TABLE open_interest (exchange TEXT NOT NULL, symbol TEXT NOT NULL,"
         " ts INTEGER NOT NULL, value REAL NOT NULL,"
         " PRIMARY KEY (exchange, symbol, ts)) WITHOUT ROWID;"},
+    /* v2: the scheduler's jobs, the model registry, live predictions and per-model scheduler
+     * state (issue 9; read and written by jobs.c and registry.c). AUTOINCREMENT: job ids are never
+     * reused, even after history pruning. The partial unique index allows one active version. */
+    {2, "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL,"
+        " trigger TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+        " created_ms INTEGER NOT NULL, scheduled_ms INTEGER NOT NULL,"
+        " started_ms INTEGER NOT NULL DEFAULT 0, finished_ms INTEGER NOT NULL DEFAULT 0,"
+        " attempts INTEGER NOT NULL DEFAULT 1, retry_of INTEGER NOT NULL DEFAULT 0,"
+        " cancel_requested INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',"
+        " result_version INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX jobs_by_status ON jobs (status, scheduled_ms);"
+        "CREATE INDEX jobs_by_model ON jobs (model, trigger, scheduled_ms);"
+        "CREATE TABLE model_names (name TEXT PRIMARY KEY, next_version INTEGER NOT NULL)"
+        " WITHOUT ROWID;"
+        "CREATE TABLE model_versions (name TEXT NOT NULL, version INTEGER NOT NULL,"
+        " status TEXT NOT NULL, path TEXT NOT NULL, exchange TEXT NOT NULL, symbol TEXT NOT NULL,"
+        " timeframe TEXT NOT NULL, data_from INTEGER NOT NULL, data_to INTEGER NOT NULL,"
+        " parent INTEGER NOT NULL, job_id INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+        " activated_ms INTEGER NOT NULL DEFAULT 0, horizon INTEGER NOT NULL,"
+        " label_up REAL, label_down REAL, test_mlogloss REAL, test_bal_acc REAL,"
+        " eval_mlogloss REAL, eval_bal_acc REAL, meta TEXT NOT NULL DEFAULT '{}',"
+        " PRIMARY KEY (name, version)) WITHOUT ROWID;"
+        "CREATE UNIQUE INDEX one_active_version ON model_versions (name) WHERE status = 'active';"
+        "CREATE TABLE predictions (model TEXT NOT NULL, version INTEGER NOT NULL,"
+        " ts INTEGER NOT NULL, p_down REAL NOT NULL, p_range REAL NOT NULL, p_up REAL NOT NULL,"
+        " PRIMARY KEY (model, version, ts)) WITHOUT ROWID;"
+        "CREATE TABLE sched_state (model TEXT PRIMARY KEY, first_seen_ms INTEGER NOT NULL)"
+        " WITHOUT ROWID;"},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -1056,4 +1084,26 @@ kz_status kz_store_coverage(kz_store *st, kz_coverage **rows, size_t *n)
         qsort(*rows, *n, sizeof **rows, coverage_cmp);
     }
     return KZ_OK;
+}
+
+/* ---------------------------------------------------------------- shared with jobs.c, registry.c */
+
+sqlite3 *kz_store_db(kz_store *st)
+{
+    return st->db;
+}
+
+const char *kz_store_path(const kz_store *st)
+{
+    return st->path;
+}
+
+kz_status kz_store_fail(kz_store *st, kz_status code, const char *msg)
+{
+    return set_err(st, code, "%s: %s", st->path, msg);
+}
+
+kz_status kz_store_db_fail(kz_store *st, const char *what)
+{
+    return db_err(st, what);
 }

@@ -6,7 +6,7 @@
 #include "kizashi/store.h"
 
 /* Current schema version (the length of the migration list in store.c). */
-#define KZ_STORE_SCHEMA_VERSION 1
+#define KZ_STORE_SCHEMA_VERSION 2
 
 /* Baseline for bench_import: the same transaction and prepared-statement loop as
  * kz_store_put_bars, but a plain `INSERT OR REPLACE` with no change detection and no counting
@@ -18,4 +18,88 @@ KZ_NODISCARD kz_status kz_store_put_bars_replace(kz_store *st,
                                                  const kz_bars *bars,
                                                  kz_upsert_stats *stats);
 
+/* ---- connection handling shared by the other files of src/store/ (jobs.c, registry.c: the
+ * scheduler's job store and the model registry, issue 9), so <sqlite3.h> stays in src/store/. */
+typedef struct sqlite3 sqlite3;
+/* The store's connection (borrowed). */
+sqlite3 *kz_store_db(kz_store *st);
+/* The database path the store was opened with. */
+const char *kz_store_path(const kz_store *st);
+/* Set the store's message to "<path>: <msg>" and return code. */
+kz_status kz_store_fail(kz_store *st, kz_status code, const char *msg);
+/* Set the store's message to "<path>: <what>: <SQLite's message>"; KZ_ERR_STORE (or NOMEM). */
+kz_status kz_store_db_fail(kz_store *st, const char *what);
+
+/* ---- scheduler queries (jobs.c, registry.c) used by src/sched/; public types in sched.h. */
+struct kz_job;
+/* pending -> running with started_ms = now; *claimed = 0 if the job was no longer pending. */
+KZ_NODISCARD kz_status kz_jobs_claim(kz_store *st, int64_t id, int64_t now_ms, int *claimed);
+/* Record a running job's end (status, error, result version) and, when retry_at_ms >= 0, create
+ * its retry (same model and trigger, attempts + 1, retry_of = id) in the same transaction.
+ * *retry_id optional (0 if none). */
+KZ_NODISCARD kz_status kz_jobs_finish(kz_store *st,
+                                      int64_t id,
+                                      int status,
+                                      const char *error,
+                                      int result_version,
+                                      int64_t now_ms,
+                                      int64_t retry_at_ms,
+                                      int64_t *retry_id);
+/* Crash recovery: every running job becomes interrupted; with requeue, those with attempts <
+ * max_attempts get a pending retry due now. One transaction. Counts optional. */
+KZ_NODISCARD kz_status kz_jobs_recover(kz_store *st,
+                                       int64_t now_ms,
+                                       int max_attempts,
+                                       int requeue,
+                                       size_t *n_interrupted,
+                                       size_t *n_requeued);
+/* Pending jobs with scheduled_ms <= now, oldest first (scheduled_ms, id), at most limit. */
+KZ_NODISCARD kz_status
+kz_jobs_due(kz_store *st, int64_t now_ms, size_t limit, struct kz_job **rows, size_t *n);
+/* Names of models with a pending or running job (*names: n * 64-byte names, kz_free). */
+KZ_NODISCARD kz_status kz_jobs_busy_models(kz_store *st, char **names, size_t *n);
+/* Ids of running jobs whose cancellation was requested (*ids kz_free). */
+KZ_NODISCARD kz_status kz_jobs_cancel_requests(kz_store *st, int64_t **ids, size_t *n);
+/* created_ms of the newest first-attempt job (retry_of = 0) of (model, trigger); 0 if none. */
+KZ_NODISCARD kz_status kz_jobs_last_fired(kz_store *st,
+                                          const char *model,
+                                          int trigger,
+                                          int64_t *out_ms);
+/* Delete finished jobs with finished_ms < before_ms. */
+KZ_NODISCARD kz_status kz_jobs_prune(kz_store *st, int64_t before_ms, size_t *n_deleted);
+/* The first time a scheduler saw `model` (recorded now if it never did). */
+KZ_NODISCARD kz_status kz_sched_first_seen(kz_store *st,
+                                           const char *model,
+                                           int64_t now_ms,
+                                           int64_t *out_ms);
+/* Number of stored bars of a series with ts > after_ms. */
+KZ_NODISCARD kz_status kz_store_count_bars_after(kz_store *st,
+                                                 const char *exchange,
+                                                 const char *symbol,
+                                                 kz_timeframe tf,
+                                                 int64_t after_ms,
+                                                 size_t *n);
+/* The newest `limit` logged predictions of (model, version) with ts <= max_ts, oldest first:
+ * *ts (n) and *prob (n x 3) kz_malloc'ed. */
+KZ_NODISCARD kz_status kz_predlog_matured(kz_store *st,
+                                          const char *model,
+                                          int version,
+                                          int64_t max_ts,
+                                          size_t limit,
+                                          int64_t **ts,
+                                          double **prob,
+                                          size_t *n);
+/* Per model name: the newest version's number, created_ms and data_to, and the active version
+ * (0 if none). One query for all names, so a scheduler tick costs O(1) statements. */
+typedef struct kz_registry_summary {
+    char name[64];
+    int newest_version;
+    int64_t newest_created_ms, newest_data_to_ms;
+    int active_version;
+} kz_registry_summary;
+KZ_NODISCARD kz_status kz_registry_summaries(kz_store *st, kz_registry_summary **rows, size_t *n);
+/* Delete (one transaction) the rows of `name` beyond the newest keep versions, never the active
+ * one; their paths (no longer referenced by any row) go to *paths (n * 512 bytes, kz_free). */
+KZ_NODISCARD kz_status kz_registry_prune_rows(
+    kz_store *st, const char *name, int keep, char **paths, size_t *n);
 #endif
