@@ -85,6 +85,51 @@ static inline const char *kz_shared_path(const char *rel)
     return buf;
 }
 
+/* ---- a private temporary directory for a test's files (tests build with _POSIX_C_SOURCE) */
+
+/* Create /tmp/kz_test_<tag>_XXXXXX into dir (cap >= 64); a test that cannot is a failed test. */
+static inline void kz_tmpdir_make(char *dir, size_t cap, const char *tag)
+{
+    snprintf(dir, cap, "/tmp/kz_test_%s_XXXXXX", tag);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "cannot create a temporary directory %s\n", dir);
+        exit(1);
+    }
+}
+
+/* Remove dir and everything in it; returns 0 on success (after a warning otherwise). */
+static inline int kz_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    int rc = system(cmd);
+    if (rc != 0) {
+        fprintf(stderr, "warning: could not remove %s\n", dir);
+    }
+    return rc;
+}
+
+/* "dir/name" in one of four rotating static buffers (so a call can take two paths). */
+static inline const char *kz_path_in(const char *dir, const char *name)
+{
+    static char buf[4][768];
+    static int k = 0;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+/* Write text to dir/name (truncating); returns 0 on success. */
+static inline int kz_write_text(const char *dir, const char *name, const char *text)
+{
+    FILE *f = fopen(kz_path_in(dir, name), "w");
+    if (!f) {
+        return -1;
+    }
+    int rc = fputs(text, f) < 0;
+    return fclose(f) != 0 || rc ? -1 : 0;
+}
+
 /* Exit with ctest's skip code after saying why. */
 #define KZ_SKIP(...)                                                                               \
     do {                                                                                           \

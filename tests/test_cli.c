@@ -36,26 +36,12 @@ static int run_env(const char *prefix, const char *fmt, ...)
     snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s >'%s/out.txt' 2>'%s/err.txt'", g_dir, prefix,
              KZ_CLI_PATH, args, g_dir, g_dir);
     int st = system(cmd);
-    char p[512];
-    snprintf(p, sizeof p, "%s/out.txt", g_dir);
-    slurp(p, g_out, sizeof g_out);
-    snprintf(p, sizeof p, "%s/err.txt", g_dir);
-    slurp(p, g_err, sizeof g_err);
+    slurp(kz_path_in(g_dir, "out.txt"), g_out, sizeof g_out);
+    slurp(kz_path_in(g_dir, "err.txt"), g_err, sizeof g_err);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #define run(...) run_env("env -u KIZASHI_DB", __VA_ARGS__)
-
-static void write_file(const char *name, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", g_dir, name);
-    FILE *f = fopen(p, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
 
 /* Row count of the first `data list` line for kind/exchange/symbol; -1 if absent. */
 static long listed_count(const char *kind, const char *exchange, const char *symbol)
@@ -81,7 +67,7 @@ static const char BARS_CSV[] = "timestamp,open,high,low,close,volume\n"
 
 static void test_import_and_show(void)
 {
-    write_file("bars.csv", BARS_CSV);
+    CHECK(kz_write_text(g_dir, "bars.csv", BARS_CSV) == 0);
     CHECK_EQ_INT(run("--db t.db import bars --exchange ex --symbol BTC bars.csv"), 0);
     CHECK_STR_CONTAINS(g_out, "bars.csv: 3 rows (csv)");
     CHECK_STR_CONTAINS(g_out, "3 inserted, 0 updated, 0 unchanged");
@@ -103,9 +89,10 @@ static void test_import_and_show(void)
                         "1704070800000,105,106.25,101,102.75,8\n") == 0);
 
     /* a bad row: exit 1, error names file and line, nothing of that file is written */
-    write_file("bad.csv", "timestamp,open,high,low,close,volume\n"
-                          "1704078000000,100,101,99,100,1\n"
-                          "1704081600000,100,90,95,92,1\n");
+    CHECK(kz_write_text(g_dir, "bad.csv",
+                        "timestamp,open,high,low,close,volume\n"
+                        "1704078000000,100,101,99,100,1\n"
+                        "1704081600000,100,90,95,92,1\n") == 0);
     CHECK_EQ_INT(run("--db t.db import bars --exchange ex --symbol BTC bad.csv"), 1);
     CHECK_STR_CONTAINS(g_err, "error: bad.csv:3");
     CHECK_EQ_INT(run("--db t.db data list"), 0);
@@ -121,7 +108,7 @@ static void test_import_and_show(void)
     CHECK_STR_CONTAINS(g_out, "2024-01-01T03:00:00Z");
 
     /* funding aligned as-of; OI from an exchange with none: empty cells and a warning */
-    write_file("fr.csv", "timestamp,funding_rate\n1704067200000,0.0001\n");
+    CHECK(kz_write_text(g_dir, "fr.csv", "timestamp,funding_rate\n1704067200000,0.0001\n") == 0);
     CHECK_EQ_INT(run("--db t.db import funding --exchange ex --symbol BTC fr.csv"), 0);
     CHECK_STR_CONTAINS(g_out, "1 inserted");
     CHECK_EQ_INT(run("--db t.db data show --exchange ex --symbol BTC --with-fr --with-oi "
@@ -196,7 +183,8 @@ static void test_synth_and_db_location(void)
     CHECK(access(p, F_OK) == 0);
 
     /* an unusable database is a runtime error */
-    write_file("junk.db", "not a database, not at all, definitely not a database file\n");
+    CHECK(kz_write_text(g_dir, "junk.db",
+                        "not a database, not at all, definitely not a database file\n") == 0);
     CHECK_EQ_INT(run("--db junk.db data list"), 1);
     CHECK_STR_CONTAINS(g_err, "error: junk.db: not a kizashi database");
 }
@@ -206,18 +194,10 @@ int main(void)
     if (access(KZ_CLI_PATH, X_OK) != 0) {
         KZ_SKIP("CLI binary %s not built", KZ_CLI_PATH);
     }
-    snprintf(g_dir, sizeof g_dir, "/tmp/kz_test_cli_XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        fprintf(stderr, "mkdtemp failed\n");
-        return 1;
-    }
+    kz_tmpdir_make(g_dir, sizeof g_dir, "cli");
     test_import_and_show();
     test_usage_and_help();
     test_synth_and_db_location();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "warning: could not remove %s\n", g_dir);
-    }
+    kz_tmpdir_remove(g_dir);
     KZ_TEST_DONE();
 }

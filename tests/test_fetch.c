@@ -38,20 +38,6 @@ static void rec_sleep(double s, void *ud)
     r->n++;
 }
 
-static kz_store *fresh_store(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.db", g_dir, name);
-    unlink(path);
-    kz_store *st = NULL;
-    kz_error err;
-    if (kz_store_open(path, &st, &err) != KZ_OK) {
-        fprintf(stderr, "cannot open %s: %s\n", path, err.msg);
-        exit(1);
-    }
-    return st;
-}
-
 static kz_fetch_params params_for(const fs_server *s, unsigned kinds)
 {
     kz_fetch_params p = kz_fetch_params_default();
@@ -225,7 +211,7 @@ static void test_bybit_all(void)
     fs_server srv;
     start_server(&srv, KZ_EXCHANGE_BYBIT, &g_fund_hourly);
     srv.data.oi_cap = 50;
-    kz_store *st = fresh_store("bybit_all");
+    kz_store *st = fs_store_fresh(g_dir, "bybit_all");
     kz_fetch_params p = params_for(&srv, KZ_FETCH_ALL);
     p.bars_page = 100;
     p.funding_page = 20;
@@ -252,7 +238,7 @@ static void test_bybit_all(void)
     CHECK_EQ_INT(rep.requests, fs_requests(&srv));
     CHECK_EQ_INT(rep.rows, CLOSED + 2 * N);
     /* The direct import of the same rows gives the same store content. */
-    kz_store *direct = fresh_store("bybit_direct");
+    kz_store *direct = fs_store_fresh(g_dir, "bybit_direct");
     kz_bars closed = g_bars;
     closed.n = CLOSED;
     CHECK(kz_store_put_bars(direct, "bybit", "BTCUSDT", KZ_TF_1H, &closed, NULL) == KZ_OK);
@@ -289,7 +275,7 @@ static void test_binance_all(void)
 {
     fs_server srv;
     start_server(&srv, KZ_EXCHANGE_BINANCE, &g_fund);
-    kz_store *st = fresh_store("binance_all");
+    kz_store *st = fs_store_fresh(g_dir, "binance_all");
     kz_fetch_params p = params_for(&srv, KZ_FETCH_ALL);
     p.bars_page = 500;
     p.funding_page = 100;
@@ -323,7 +309,7 @@ static void test_retries(void)
     kz_fetch_report rep;
     kz_error err;
     /* 429 twice with Retry-After: 2, then success: both waits are the server's 2 s. */
-    kz_store *st = fresh_store("retry429");
+    kz_store *st = fs_store_fresh(g_dir, "retry429");
     kz_fetch_params p = params_for(&srv, KZ_FETCH_BARS);
     fs_faults f = {0};
     f.n_429 = 2;
@@ -337,7 +323,7 @@ static void test_retries(void)
     kz_store_close(st);
 
     /* 500 then success: one exponential backoff of backoff_s. */
-    st = fresh_store("retry500");
+    st = fs_store_fresh(g_dir, "retry500");
     p = params_for(&srv, KZ_FETCH_BARS);
     memset(&f, 0, sizeof f);
     f.n_500 = 1;
@@ -348,7 +334,7 @@ static void test_retries(void)
     kz_store_close(st);
 
     /* 500 forever: backoff doubles (0.5, 1, 2), then a clear I/O error; nothing stored. */
-    st = fresh_store("retry500x");
+    st = fs_store_fresh(g_dir, "retry500x");
     p = params_for(&srv, KZ_FETCH_BARS);
     p.max_retries = 3;
     f.n_500 = 100;
@@ -362,7 +348,7 @@ static void test_retries(void)
     kz_store_close(st);
 
     /* A Retry-After longer than retry_after_max_s (an IP ban) fails at once. */
-    st = fresh_store("retry_ban");
+    st = fs_store_fresh(g_dir, "retry_ban");
     p = params_for(&srv, KZ_FETCH_BARS);
     memset(&f, 0, sizeof f);
     f.n_429 = 1;
@@ -374,7 +360,7 @@ static void test_retries(void)
     kz_store_close(st);
 
     /* A body cut half-way is a transport error: retried, never stored in part. */
-    st = fresh_store("partial");
+    st = fs_store_fresh(g_dir, "partial");
     p = params_for(&srv, KZ_FETCH_BARS);
     p.bars_page = 500;
     memset(&f, 0, sizeof f);
@@ -395,7 +381,7 @@ static void test_exchange_errors(void)
     fs_server by, bn;
     start_server(&by, KZ_EXCHANGE_BYBIT, &g_fund);
     start_server(&bn, KZ_EXCHANGE_BINANCE, &g_fund);
-    kz_store *st = fresh_store("errors");
+    kz_store *st = fs_store_fresh(g_dir, "errors");
     kz_fetch_params p = params_for(&by, KZ_FETCH_BARS);
     CHECK(kz_fetch(st, KZ_EXCHANGE_BYBIT, "ETHUSDT", KZ_TF_1H, &p, &rep, &err) == KZ_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "params error: symbol invalid");
@@ -439,7 +425,7 @@ static void test_bad_pages(void)
     kz_fetch_report rep;
     fs_server srv;
     start_server(&srv, KZ_EXCHANGE_BYBIT, &g_fund);
-    kz_store *st = fresh_store("malformed");
+    kz_store *st = fs_store_fresh(g_dir, "malformed");
     kz_fetch_params p = params_for(&srv, KZ_FETCH_BARS);
     p.bars_page = 500;
     fs_faults f = {0};
@@ -460,7 +446,7 @@ static void test_bad_pages(void)
     CHECK_EQ_INT(rep.kind[KZ_DATA_BARS].unchanged, 0);
     kz_store_close(st);
 
-    st = fresh_store("badrow");
+    st = fs_store_fresh(g_dir, "badrow");
     p = params_for(&srv, KZ_FETCH_BARS);
     p.bars_page = 500;
     f.badrow_at = 2;
@@ -482,7 +468,7 @@ static void test_cut_and_rerun(void)
     kz_fetch_report rep;
     fs_server srv;
     start_server(&srv, KZ_EXCHANGE_BINANCE, &g_fund);
-    kz_store *st = fresh_store("cut");
+    kz_store *st = fs_store_fresh(g_dir, "cut");
     kz_fetch_params p = params_for(&srv, KZ_FETCH_BARS | KZ_FETCH_FUNDING);
     p.bars_page = 200;
     p.max_retries = 1;
@@ -518,7 +504,7 @@ static void test_incremental_and_forming(void)
     kz_fetch_report rep;
     fs_server srv;
     start_server(&srv, KZ_EXCHANGE_BYBIT, &g_fund);
-    kz_store *st = fresh_store("incr");
+    kz_store *st = fs_store_fresh(g_dir, "incr");
     int64_t now1 = T0 + 1000 * H + H / 2;
     fs_set_now(&srv, now1, 0);
     kz_fetch_params p = params_for(&srv, KZ_FETCH_BARS);
@@ -569,7 +555,7 @@ static void test_control(void)
     fs_server srv;
     start_server(&srv, KZ_EXCHANGE_BINANCE, &g_fund);
     /* Progress reaches 1 and may stop the run; stored pages stay. */
-    kz_store *st = fresh_store("progress");
+    kz_store *st = fs_store_fresh(g_dir, "progress");
     kz_fetch_params p = params_for(&srv, KZ_FETCH_BARS);
     p.bars_page = 500;
     p.progress = stop_cb;
@@ -578,7 +564,7 @@ static void test_control(void)
     CHECK(kz_fetch(st, KZ_EXCHANGE_BINANCE, "BTCUSDT", KZ_TF_1H, &p, &rep, &err) == KZ_OK);
     CHECK(g_progress_calls == 4 && g_last_fraction == 1.0);
     kz_store_close(st);
-    st = fresh_store("stopped");
+    st = fs_store_fresh(g_dir, "stopped");
     g_progress_calls = 0;
     g_stop_after = 2;
     CHECK(kz_fetch(st, KZ_EXCHANGE_BINANCE, "BTCUSDT", KZ_TF_1H, &p, &rep, &err) ==
@@ -595,7 +581,7 @@ static void test_control(void)
     kz_store_close(st);
 
     /* Rate limiting: fundingRate's 500 requests / 5 min = one per 0.6 s after a burst of 10. */
-    st = fresh_store("rate");
+    st = fs_store_fresh(g_dir, "rate");
     p = params_for(&srv, KZ_FETCH_FUNDING);
     p.funding_page = 10;
     p.rate_scale = 1.0;
@@ -611,7 +597,7 @@ static void test_control(void)
     kz_store_close(st);
 
     /* The base URL can come from KIZASHI_BINANCE_URL. */
-    st = fresh_store("env");
+    st = fs_store_fresh(g_dir, "env");
     p = params_for(&srv, KZ_FETCH_BARS);
     p.base_url = NULL;
     setenv("KIZASHI_BINANCE_URL", srv.url, 1);
@@ -647,7 +633,7 @@ static void test_oom(void)
 {
     fs_server srv;
     start_server(&srv, KZ_EXCHANGE_BYBIT, &g_fund);
-    kz_store *st = fresh_store("oom");
+    kz_store *st = fs_store_fresh(g_dir, "oom");
     const kz_allocator a = {oom_malloc, oom_realloc, oom_free, NULL};
     int ok = 0;
     for (long k = 0; k < 400 && !ok; k++) {
@@ -673,10 +659,7 @@ static void test_oom(void)
 
 int main(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/kz_test_fetch_XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        KZ_SKIP("cannot create a temporary directory");
-    }
+    kz_tmpdir_make(g_dir, sizeof g_dir, "fetch");
     kz_synth_params sp = kz_synth_params_default();
     sp.n_bars = N;
     sp.start_ms = T0;
@@ -705,8 +688,6 @@ int main(void)
     kz_series_free(&g_fund);
     kz_series_free(&g_fund_hourly);
     kz_series_free(&g_oi);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-    CHECK(system(cmd) == 0);
+    CHECK(kz_tmpdir_remove(g_dir) == 0);
     KZ_TEST_DONE();
 }

@@ -13,19 +13,6 @@
 
 static char g_dir[256];
 
-static kz_store *open_store(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.db", g_dir, name);
-    kz_store *st = NULL;
-    kz_error err;
-    if (kz_store_open(path, &st, &err) != KZ_OK) {
-        fprintf(stderr, "cannot open %s: %s\n", path, err.msg);
-        exit(1);
-    }
-    return st;
-}
-
 static int same_bars(kz_store *a, kz_store *b, const char *ex)
 {
     kz_bars x = {0}, y = {0};
@@ -82,7 +69,7 @@ static void run_exchange(kz_exchange ex, const char *sub)
         kz_series_read_file(oi_p, KZ_DATA_OI, &ro, &oi, NULL, &err) != KZ_OK) {
         KZ_SKIP("real data not readable (%s): %s", err.file, err.msg);
     }
-    kz_store *direct = open_store(exn);
+    kz_store *direct = fs_store_fresh(g_dir, exn);
     CHECK(kz_store_put_bars(direct, exn, "BTCUSDT", KZ_TF_1H, &bars, NULL) == KZ_OK);
     CHECK(kz_store_put_series(direct, KZ_DATA_FUNDING, exn, "BTCUSDT", &fund, NULL) == KZ_OK);
     CHECK(kz_store_put_series(direct, KZ_DATA_OI, exn, "BTCUSDT", &oi, NULL) == KZ_OK);
@@ -99,7 +86,7 @@ static void run_exchange(kz_exchange ex, const char *sub)
     }
     char name[64];
     snprintf(name, sizeof name, "%s_fetched", exn);
-    kz_store *st = open_store(name);
+    kz_store *st = fs_store_fresh(g_dir, name);
     kz_fetch_params p = kz_fetch_params_default();
     p.base_url = srv.url;
     p.from_ms = first < fund.ts_ms[0] ? first : fund.ts_ms[0];
@@ -136,14 +123,9 @@ int main(void)
     if (access(kz_shared_path("data/funding_the_fall/bybit/BTCUSDT-1h.csv"), R_OK) != 0) {
         KZ_SKIP("%s is absent", kz_shared_path("data/funding_the_fall"));
     }
-    snprintf(g_dir, sizeof g_dir, "/tmp/kz_test_fetch_real_XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        KZ_SKIP("cannot create a temporary directory");
-    }
+    kz_tmpdir_make(g_dir, sizeof g_dir, "fetch_real");
     run_exchange(KZ_EXCHANGE_BYBIT, "bybit");
     run_exchange(KZ_EXCHANGE_BINANCE, "binance");
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-    CHECK(system(cmd) == 0);
+    CHECK(kz_tmpdir_remove(g_dir) == 0);
     KZ_TEST_DONE();
 }

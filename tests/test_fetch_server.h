@@ -9,8 +9,26 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include "kizashi/store.h"
 
 #include "test_fetch_shapes.h"
+
+/* A new empty store dir/name.db (any older file of that name is removed); exits on failure. */
+static inline kz_store *fs_store_fresh(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.db", dir, name);
+    unlink(path);
+    kz_store *st = NULL;
+    kz_error err;
+    if (kz_store_open(path, &st, &err) != KZ_OK) {
+        fprintf(stderr, "cannot open %s: %s\n", path, err.msg);
+        exit(1);
+    }
+    return st;
+}
 
 /* Faults apply to requests by their 1-based index (fs_server.n_requests after the increment). */
 typedef struct fs_faults {

@@ -14,15 +14,6 @@
 
 static char g_dir[256];
 
-static const char *tmp_path(const char *rel)
-{
-    static char buf[4][512];
-    static int k = 0;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, rel);
-    return buf[k];
-}
-
 /* n hourly bars from start; values with long binary expansions so round trips are bit-exact. */
 static kz_bars make_bars(size_t n, int64_t start, double base)
 {
@@ -64,7 +55,7 @@ static kz_store *open_ok(const char *path)
 
 static void test_open_and_persist(void)
 {
-    const char *path = tmp_path("a/b/c/persist.db");
+    const char *path = kz_path_in(g_dir, "a/b/c/persist.db");
     kz_store *st = open_ok(path);
     if (!st) {
         return;
@@ -89,19 +80,19 @@ static void test_open_and_persist(void)
     kz_bars_free(&b);
 
     /* a parent "directory" that is a file cannot be created */
-    FILE *f = fopen(tmp_path("plainfile"), "w");
+    FILE *f = fopen(kz_path_in(g_dir, "plainfile"), "w");
     if (f) {
         fclose(f);
     }
     kz_error err;
-    CHECK(kz_store_open(tmp_path("plainfile/x.db"), &st, &err) == KZ_ERR_IO);
+    CHECK(kz_store_open(kz_path_in(g_dir, "plainfile/x.db"), &st, &err) == KZ_ERR_IO);
     CHECK(st == NULL);
     CHECK_STR_CONTAINS(err.msg, "not a directory");
 }
 
 static void test_upsert_stats_and_range(void)
 {
-    kz_store *st = open_ok(tmp_path("upsert.db"));
+    kz_store *st = open_ok(kz_path_in(g_dir, "upsert.db"));
     if (!st) {
         return;
     }
@@ -173,7 +164,7 @@ static void test_upsert_stats_and_range(void)
 
 static void test_rollback(void)
 {
-    kz_store *st = open_ok(tmp_path("rollback.db"));
+    kz_store *st = open_ok(kz_path_in(g_dir, "rollback.db"));
     if (!st) {
         return;
     }
@@ -209,7 +200,7 @@ static void test_rollback(void)
 
 static void test_coverage(void)
 {
-    kz_store *st = open_ok(tmp_path("coverage.db"));
+    kz_store *st = open_ok(kz_path_in(g_dir, "coverage.db"));
     if (!st) {
         return;
     }
@@ -263,7 +254,7 @@ static void test_coverage(void)
     kz_store_close(st);
 
     /* an empty store has no coverage rows */
-    st = open_ok(tmp_path("empty.db"));
+    st = open_ok(kz_path_in(g_dir, "empty.db"));
     if (st) {
         CHECK(kz_store_coverage(st, &rows, &n) == KZ_OK);
         CHECK(n == 0 && rows == NULL);
@@ -273,7 +264,7 @@ static void test_coverage(void)
 
 static void test_load_market(void)
 {
-    kz_store *st = open_ok(tmp_path("market.db"));
+    kz_store *st = open_ok(kz_path_in(g_dir, "market.db"));
     if (!st) {
         return;
     }
@@ -343,7 +334,7 @@ static void test_load_market(void)
 static void test_rejects(void)
 {
     /* a database from a newer build */
-    const char *path = tmp_path("future.db");
+    const char *path = kz_path_in(g_dir, "future.db");
     kz_store *st = open_ok(path);
     kz_store_close(st);
     sqlite3 *db = NULL;
@@ -358,7 +349,7 @@ static void test_rejects(void)
     CHECK_STR_CONTAINS(err.msg, "schema version 99 is newer");
 
     /* not a database */
-    path = tmp_path("junk.db");
+    path = kz_path_in(g_dir, "junk.db");
     FILE *f = fopen(path, "w");
     if (f) {
         for (int i = 0; i < 200; i++) {
@@ -428,7 +419,7 @@ static void test_oom(void)
         for (; step < 6; step++) {
             switch (step) {
             case 0:
-                s = kz_store_open(tmp_path(name), &st, NULL);
+                s = kz_store_open(kz_path_in(g_dir, name), &st, NULL);
                 break;
             case 1:
                 s = kz_store_put_bars(st, "x", "S", KZ_TF_1H, &b, NULL);
@@ -477,11 +468,7 @@ static void test_oom(void)
 
 int main(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/kz_test_store_XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        fprintf(stderr, "mkdtemp failed\n");
-        return 1;
-    }
+    kz_tmpdir_make(g_dir, sizeof g_dir, "store");
     test_open_and_persist();
     test_upsert_stats_and_range();
     test_rollback();
@@ -489,10 +476,6 @@ int main(void)
     test_load_market();
     test_rejects();
     test_oom();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "warning: could not remove %s\n", g_dir);
-    }
+    kz_tmpdir_remove(g_dir);
     KZ_TEST_DONE();
 }

@@ -143,13 +143,9 @@ int main(void)
     if (stat(kz_shared_path("data/funding_the_fall/binance/BTCUSDT-1h.csv"), &sb) != 0) {
         KZ_SKIP("real data not found at %s", kz_shared_path("data/funding_the_fall"));
     }
-    char dir[] = "/tmp/kz_test_store_real_XXXXXX";
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "mkdtemp failed\n");
-        return 1;
-    }
-    char path[256];
-    snprintf(path, sizeof path, "%s/real.db", dir);
+    char dir[64];
+    kz_tmpdir_make(dir, sizeof dir, "store_real");
+    const char *path = kz_path_in(dir, "real.db");
     kz_store *st = NULL;
     kz_error err;
     CHECK(kz_store_open(path, &st, &err) == KZ_OK);
@@ -160,10 +156,6 @@ int main(void)
         check_market(st);
         kz_store_close(st);
     }
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "warning: could not remove %s\n", dir);
-    }
+    kz_tmpdir_remove(dir);
     KZ_TEST_DONE();
 }

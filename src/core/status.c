@@ -5,6 +5,8 @@
 
 #include "kizashi/kizashi.h"
 
+#include "core/core_int.h"
+
 const char *kz_status_str(kz_status s)
 {
     switch (s) {
@@ -47,14 +49,14 @@ void kz_error_clear(kz_error *err)
     }
 }
 
-kz_status kz_error_set(kz_error *err,
-                       kz_status code,
-                       const char *file,
-                       long line,
-                       int column,
-                       const char *field,
-                       const char *fmt,
-                       ...)
+kz_status kz_error_vset(kz_error *err,
+                        kz_status code,
+                        const char *file,
+                        long line,
+                        int column,
+                        const char *field,
+                        const char *fmt,
+                        va_list ap)
 {
     if (!err) {
         return code;
@@ -66,14 +68,27 @@ kz_status kz_error_set(kz_error *err,
     err->column = column;
     snprintf(err->field, sizeof err->field, "%s", field ? field : "");
     if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
     }
     if (!err->msg[0]) {
         snprintf(err->msg, sizeof err->msg, "%s", kz_status_str(code));
     }
+    return code;
+}
+
+kz_status kz_error_set(kz_error *err,
+                       kz_status code,
+                       const char *file,
+                       long line,
+                       int column,
+                       const char *field,
+                       const char *fmt,
+                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kz_error_vset(err, code, file, line, column, field, fmt, ap);
+    va_end(ap);
     return code;
 }
 

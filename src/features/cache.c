@@ -178,11 +178,11 @@ kz_status kz_feature_cache_compute(kz_feature_cache *c,
 {
     kz_feature_params def = kz_feature_params_default();
     if (!c || !m || !out) {
-        if (err) {
-            kz_error_clear(err);
-            err->code = KZ_ERR_INVALID;
-        }
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0,
+                            !c   ? "cache"
+                            : !m ? "market"
+                                 : "out",
+                            "NULL argument");
     }
     *out = NULL;
     p = p ? p : &def;

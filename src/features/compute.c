@@ -1,7 +1,6 @@
 /* Batch feature computation and the streaming state: both drive the per-bar engine (engine.c),
  * so a batch row and the streamed row of the same bar are the same floats. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "kizashi/core.h"
@@ -19,17 +18,6 @@ struct kz_feature_state {
     double row[F_COUNT]; /* scratch: the engine's full row, NaN where the engine never writes */
 };
 
-static void set_err(kz_error *err, kz_status code, const char *field, const char *msg)
-{
-    if (!err) {
-        return;
-    }
-    kz_error_clear(err);
-    err->code = code;
-    snprintf(err->field, sizeof err->field, "%s", field);
-    snprintf(err->msg, sizeof err->msg, "%s", msg);
-}
-
 kz_status kz_feature_state_new(const kz_feature_params *p,
                                kz_timeframe tf,
                                int has_funding,
@@ -39,8 +27,7 @@ kz_status kz_feature_state_new(const kz_feature_params *p,
 {
     kz_feature_params def = kz_feature_params_default();
     if (!out) {
-        set_err(err, KZ_ERR_INVALID, "out", "NULL output pointer");
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "out", "NULL output pointer");
     }
     *out = NULL;
     p = p ? p : &def;
@@ -49,19 +36,16 @@ kz_status kz_feature_state_new(const kz_feature_params *p,
         return st;
     }
     if (kz_timeframe_ms(tf) <= 0) {
-        set_err(err, KZ_ERR_INVALID, "tf", "invalid timeframe");
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "tf", "invalid timeframe");
     }
     kz_feature_state *s = kz_calloc(1, sizeof *s);
     if (!s) {
-        set_err(err, KZ_ERR_NOMEM, "", "out of memory");
-        return KZ_ERR_NOMEM;
+        return kz_error_set(err, KZ_ERR_NOMEM, NULL, 0, 0, "", "out of memory");
     }
     st = fe_engine_new(p, tf, has_funding, has_oi, &s->engine);
     if (st != KZ_OK) {
         kz_free(s);
-        set_err(err, st, "", "out of memory");
-        return st;
+        return kz_error_set(err, st, NULL, 0, 0, "", "out of memory");
     }
     for (size_t j = 0; j < F_COUNT; j++) {
         s->row[j] = NAN;
@@ -146,15 +130,14 @@ kz_status kz_features_compute(const kz_market *m,
 {
     kz_feature_params def = kz_feature_params_default();
     if (!m || !out) {
-        set_err(err, KZ_ERR_INVALID, !m ? "market" : "out", "NULL argument");
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, !m ? "market" : "out",
+                            "NULL argument");
     }
     *out = NULL;
     p = p ? p : &def;
     const kz_bars *b = &m->bars;
     if (b->n && (!b->ts_ms || !b->open || !b->high || !b->low || !b->close || !b->volume)) {
-        set_err(err, KZ_ERR_INVALID, "bars", "bars with NULL columns");
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "bars", "bars with NULL columns");
     }
     kz_feature_state *s = NULL;
     kz_frame *f = NULL;
@@ -169,7 +152,7 @@ kz_status kz_features_compute(const kz_market *m,
     }
     st = fe_frame_alloc(b->n, s->n_cols, names, &f);
     if (st != KZ_OK) {
-        set_err(err, st, "", "out of memory for the feature frame");
+        kz_error_set(err, st, NULL, 0, 0, "", "out of memory for the feature frame");
         goto fail;
     }
     if (b->n) {
@@ -185,7 +168,7 @@ kz_status kz_features_compute(const kz_market *m,
     blk = kz_malloc_array(F_COUNT, sizeof *blk);
     if (!blk) {
         st = KZ_ERR_NOMEM;
-        set_err(err, st, "", "out of memory");
+        kz_error_set(err, st, NULL, 0, 0, "", "out of memory");
         goto fail;
     }
     for (size_t j = 0; j < F_COUNT; j++) {
@@ -200,14 +183,9 @@ kz_status kz_features_compute(const kz_market *m,
             double fr = m->funding ? m->funding[i] : NAN, oi = m->oi ? m->oi[i] : NAN;
             if (!state_step(s, &blk[0][r], BLOCK, b->ts_ms[i], b->open[i], b->high[i], b->low[i],
                             b->close[i], b->volume[i], fr, oi)) {
-                char msg[128];
-                snprintf(msg, sizeof msg, "bar %zu: timestamp %lld does not follow %lld", i,
-                         (long long)b->ts_ms[i], (long long)b->ts_ms[i - 1]);
-                set_err(err, KZ_ERR_VALIDATION, "timestamp", msg);
-                if (err) {
-                    err->line = (long)i + 1;
-                }
-                st = KZ_ERR_VALIDATION;
+                st = kz_error_set(err, KZ_ERR_VALIDATION, NULL, (long)i + 1, 0, "timestamp",
+                                  "bar %zu: timestamp %lld does not follow %lld", i,
+                                  (long long)b->ts_ms[i], (long long)b->ts_ms[i - 1]);
                 goto fail;
             }
         }

@@ -2,11 +2,11 @@
  * groups and writes the full row. Batch (compute.c) is this loop, so batch == stream bit for bit.
  *
  * DESIGN. Formulas and numeric conventions are docs/features.md (SPEC §1.2-1.6 with kizashi's
- * fixes), mirrored from tests/reference/features_ref.py. Rolling windows are O(1) states: the
- * hot means, lags, extrema and quantiles of window_int.h (inlined here) and the variance and
- * correlation states of src/ta/rolling_int.h, all living in one block carved by a two-pass
- * layout (size, then init), so a push never allocates. The rolling mean is exact on a window of
- * equal values (pandas 1.5 roll_mean/roll_var track runs of equal values; a zero-volume
+ * fixes), mirrored from tests/reference/features_ref.py. Rolling windows are O(1) states of
+ * src/ta/rolling_int.h (the hot means, lags, extrema and quantiles through window_int.h's
+ * inlined pushes; variance and correlation through calls), all living in one block carved by a
+ * two-pass layout (size, then init), so a push never allocates. The rolling mean is exact on a
+ * window of equal values (pandas 1.5 roll_mean/roll_var track runs of equal values; a zero-volume
  * window must give VWAP = 0 exactly, docs/features.md "Points the formulas leave open"), and
  * slope10 is the reference's mirrored formula (so a constant window has slope exactly 0 and the
  * divergence flags match bit for bit). The close-only "core" (returns, realized volatility, RSI,
@@ -316,8 +316,8 @@ static void engine_layout(fe_engine *e, carver *cv)
         lag_layout(&e->c_mom, (size_t)p->momentum, 1, cv);
         lag_layout(&e->c_5, 5, 1, cv);
         lag_layout(&e->c_20, 20, 1, cv);
-        ext_layout(&e->cmin, v, cv);
-        ext_layout(&e->cmax, v, cv);
+        ext_layout(&e->cmin, v, 0, cv);
+        ext_layout(&e->cmax, v, 1, cv);
     }
     if (sel(e, KZ_FG_VOLATILITY)) {
         rmean_layout(&e->rv_ma, v, cv);
@@ -353,15 +353,15 @@ static void engine_layout(fe_engine *e, carver *cv)
         corr_layout(&e->oi_corr, 24, cv);
     }
     if (e->need_hlv) {
-        ext_layout(&e->hh_v, v, cv);
-        ext_layout(&e->ll_v, v, cv);
+        ext_layout(&e->hh_v, v, 1, cv);
+        ext_layout(&e->ll_v, v, 0, cv);
     }
     if (sel(e, KZ_FG_REGIME)) {
         corr_layout(&e->eff, v - 1, cv);
     }
     if (sel(e, KZ_FG_MOMENTUM)) {
-        ext_layout(&e->hh14, 14, cv);
-        ext_layout(&e->ll14, 14, cv);
+        ext_layout(&e->hh14, 14, 1, cv);
+        ext_layout(&e->ll14, 14, 0, cv);
         rmean_layout(&e->k_ma3, 3, cv);
         rmean_layout(&e->tp_ma20, 20, cv);
         lag_layout(&e->c_12, 12, 1, cv);
@@ -573,7 +573,7 @@ static void momentum_row(fe_engine *e, double h, double l, double c, const core_
     double mad = NAN;
     if (!isnan(tp_ma)) {
         /* Mean absolute deviation about the (run-exact) window mean; the ring holds the window. */
-        const double *w = e->tp_ma20.buf;
+        const double *w = e->tp_ma20.s.r.buf;
         double acc = 0.0;
         for (size_t i = 0; i < 20; i++) {
             acc += fabs(w[i] - tp_ma);

@@ -145,22 +145,10 @@ const char *kz_feature_group_str(kz_feature_group g)
     return (unsigned)g < KZ_FG_COUNT ? GROUP_NAMES[g] : "?";
 }
 
-static void set_err(kz_error *err, kz_status code, const char *field, const char *msg)
-{
-    if (!err) {
-        return;
-    }
-    kz_error_clear(err);
-    err->code = code;
-    snprintf(err->field, sizeof err->field, "%s", field);
-    snprintf(err->msg, sizeof err->msg, "%s", msg);
-}
-
 kz_status kz_feature_groups_parse(const char *list, unsigned *mask, kz_error *err)
 {
     if (!list || !mask) {
-        set_err(err, KZ_ERR_INVALID, "groups", "NULL argument");
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "groups", "NULL argument");
     }
     unsigned m = 0;
     const char *p = list;
@@ -178,13 +166,11 @@ kz_status kz_feature_groups_parse(const char *list, unsigned *mask, kz_error *er
             }
         }
         if (!found) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "unknown feature group '%.*s' (expected all or %s)",
-                     (int)(len > 64 ? 64 : len), p,
-                     "price,volatility,volume,funding,open_interest,composite,regime,momentum,"
-                     "pattern,time,mtf");
-            set_err(err, KZ_ERR_INVALID, "groups", msg);
-            return KZ_ERR_INVALID;
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "groups",
+                                "unknown feature group '%.*s' (expected all or %s)",
+                                (int)(len > 64 ? 64 : len), p,
+                                "price,volatility,volume,funding,open_interest,composite,regime,"
+                                "momentum,pattern,time,mtf");
         }
         if (p[len] == '\0') {
             break;
@@ -235,17 +221,15 @@ static int lookback_ok(const char *name, int v, int lo, kz_error *err)
     if (v >= lo && v <= MAX_LOOKBACK) {
         return 1;
     }
-    char msg[128];
-    snprintf(msg, sizeof msg, "%s = %d is outside %d..%d", name, v, lo, (int)MAX_LOOKBACK);
-    set_err(err, KZ_ERR_INVALID, name, msg);
+    kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, name, "%s = %d is outside %d..%d", name, v, lo,
+                 (int)MAX_LOOKBACK);
     return 0;
 }
 
 kz_status kz_feature_params_check(const kz_feature_params *p, kz_error *err)
 {
     if (!p) {
-        set_err(err, KZ_ERR_INVALID, "params", "NULL params");
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "params", "NULL params");
     }
     /* volatility >= 3: Market_Efficiency correlates v-1 >= 2 pairs and STD needs ddof < v. */
     if (!lookback_ok("short_ma", p->short_ma, 1, err) ||
@@ -256,9 +240,8 @@ kz_status kz_feature_params_check(const kz_feature_params *p, kz_error *err)
         return KZ_ERR_INVALID;
     }
     if (p->groups == 0 || (p->groups & ~KZ_FG_ALL) != 0) {
-        set_err(err, KZ_ERR_INVALID, "groups",
-                "groups must be a non-empty mask of KZ_FG_BIT() values");
-        return KZ_ERR_INVALID;
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "groups",
+                            "groups must be a non-empty mask of KZ_FG_BIT() values");
     }
     return KZ_OK;
 }

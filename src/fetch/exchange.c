@@ -71,13 +71,8 @@ static int is_alnum(char c)
 
 static kz_status bad_symbol(kz_error *err, const char *in, const char *why)
 {
-    if (err) {
-        kz_error_clear(err);
-        err->code = KZ_ERR_INVALID;
-        snprintf(err->field, sizeof err->field, "symbol");
-        snprintf(err->msg, sizeof err->msg, "symbol '%.100s': %s", in ? in : "", why);
-    }
-    return KZ_ERR_INVALID;
+    return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, "symbol", "symbol '%.100s': %s",
+                        in ? in : "", why);
 }
 
 kz_status kz_symbol_normalize(const char *in, char *out, size_t cap, kz_error *err)
@@ -337,13 +332,7 @@ static void locate(const char *buf, const char *at, long *line, int *col)
 
 static kz_status shape_error(kz_error *err, const char *label, const char *what)
 {
-    if (err) {
-        kz_error_clear(err);
-        err->code = KZ_ERR_PARSE;
-        snprintf(err->file, sizeof err->file, "%s", label);
-        snprintf(err->msg, sizeof err->msg, "unexpected response: %s", what);
-    }
-    return KZ_ERR_PARSE;
+    return kz_error_set(err, KZ_ERR_PARSE, label, 0, 0, NULL, "unexpected response: %s", what);
 }
 
 /* Bybit v5: {"retCode":0,"retMsg":"OK","result":{"list":[...],"nextPageCursor":"..."},
@@ -420,17 +409,14 @@ kz_status fx_envelope_parse(kz_exchange ex,
         return KZ_OK;
     }
     if (!root) {
-        if (err) {
-            kz_error_clear(err);
-            err->code = KZ_ERR_PARSE;
-            snprintf(err->file, sizeof err->file, "%s", label);
-            if (!endp || endp < body || endp > body + len) {
-                endp = body;
-            }
-            locate(body, len ? endp : body, &err->line, &err->column);
-            snprintf(err->msg, sizeof err->msg, "malformed JSON in the response (%zu bytes)", len);
+        if (!endp || endp < body || endp > body + len) {
+            endp = body;
         }
-        return KZ_ERR_PARSE;
+        long line;
+        int col;
+        locate(body, len ? endp : body, &line, &col);
+        return kz_error_set(err, KZ_ERR_PARSE, label, line, col, NULL,
+                            "malformed JSON in the response (%zu bytes)", len);
     }
     kz_status st = ex == KZ_EXCHANGE_BYBIT ? bybit_envelope(root, label, env, err)
                                            : binance_envelope(root, label, env, err);

@@ -31,6 +31,7 @@
 
 #include "kizashi/core.h"
 
+#include "core/core_int.h"
 #include "fetch/fetch_int.h"
 
 #define DAY_MS (86400LL * 1000)
@@ -82,15 +83,10 @@ kz_fetch_params kz_fetch_params_default(void)
     return p;
 }
 
+/* A parameter out of its domain: KZ_ERR_INVALID naming the field. */
 static kz_status param_error(kz_error *err, const char *field, const char *msg)
 {
-    if (err) {
-        kz_error_clear(err);
-        err->code = KZ_ERR_INVALID;
-        snprintf(err->field, sizeof err->field, "%s", field);
-        snprintf(err->msg, sizeof err->msg, "%s", msg);
-    }
-    return KZ_ERR_INVALID;
+    return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, field, "%s", msg);
 }
 
 static int valid_url(const char *u)
@@ -158,16 +154,10 @@ static kz_status fail(run *r, kz_status code, const char *field, const char *fmt
 
 static kz_status fail(run *r, kz_status code, const char *field, const char *fmt, ...)
 {
-    if (r->err) {
-        kz_error_clear(r->err);
-        r->err->code = code;
-        snprintf(r->err->file, sizeof r->err->file, "%.255s", r->url);
-        snprintf(r->err->field, sizeof r->err->field, "%s", field);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->err->msg, sizeof r->err->msg, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    kz_error_vset(r->err, code, r->url, 0, 0, field, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -73,12 +73,7 @@ kz_status fx_http_open(const kz_fetch_params *p, fx_http **out, kz_error *err)
     h->curl = curl_easy_init();
     if (!h->curl) {
         kz_free(h);
-        if (err) {
-            kz_error_clear(err);
-            err->code = KZ_ERR_IO;
-            snprintf(err->msg, sizeof err->msg, "libcurl could not be initialised");
-        }
-        return KZ_ERR_IO;
+        return kz_error_set(err, KZ_ERR_IO, NULL, 0, 0, NULL, "libcurl could not be initialised");
     }
     CURL *c = h->curl;
     CURLcode rc = CURLE_OK;
@@ -97,12 +92,7 @@ kz_status fx_http_open(const kz_fetch_params *p, fx_http **out, kz_error *err)
     rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (rc != CURLE_OK) {
         fx_http_close(h);
-        if (err) {
-            kz_error_clear(err);
-            err->code = KZ_ERR_IO;
-            snprintf(err->msg, sizeof err->msg, "libcurl rejected an option");
-        }
-        return KZ_ERR_IO;
+        return kz_error_set(err, KZ_ERR_IO, NULL, 0, 0, NULL, "libcurl rejected an option");
     }
     *out = h;
     return KZ_OK;

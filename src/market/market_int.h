@@ -3,38 +3,17 @@
 #ifndef KZ_MARKET_INT_H
 #define KZ_MARKET_INT_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kizashi/core.h"
 #include "kizashi/market.h"
 
+#include "core/core_int.h"
+
 /* Canonical bar field names, indexed like the parsed columns (timestamp first). */
 enum { F_TS, F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_NBAR };
 extern const char *const kz_bar_field_names[F_NBAR];
-
-/* Fill `err` (if not NULL) with code, location and a printf-style message. Returns `code`. */
-kz_status kz_err_set(kz_error *err,
-                     kz_status code,
-                     const char *file,
-                     long line,
-                     int column,
-                     const char *field,
-                     const char *fmt,
-                     ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 7, 8)))
-#endif
-    ;
-kz_status kz_err_vset(kz_error *err,
-                      kz_status code,
-                      const char *file,
-                      long line,
-                      int column,
-                      const char *field,
-                      const char *fmt,
-                      va_list ap);
 
 /* Parse a decimal number (optional sign, digits, '.', exponent, or nan/inf) spanning exactly
  * [s, s+len). Correctly rounded. Returns 0 on success, -1 if the text is not a number. */

@@ -2,6 +2,7 @@
  * (stable sort, duplicate handling, gap count) shared by the CSV and JSON readers. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,64 +44,12 @@ const char *kz_format_str(kz_format f)
     return "?";
 }
 
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-    }
-    if (n) {
-        memcpy(dst, src, n);
-    }
-    dst[n] = '\0';
-}
-
-kz_status kz_err_vset(kz_error *err,
-                      kz_status code,
-                      const char *file,
-                      long line,
-                      int column,
-                      const char *field,
-                      const char *fmt,
-                      va_list ap)
-{
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->code = code;
-        copy_str(err->file, sizeof err->file, file);
-        err->line = line;
-        err->column = column;
-        copy_str(err->field, sizeof err->field, field);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        if (!err->msg[0]) {
-            copy_str(err->msg, sizeof err->msg, kz_status_str(code));
-        }
-    }
-    return code;
-}
-
-kz_status kz_err_set(kz_error *err,
-                     kz_status code,
-                     const char *file,
-                     long line,
-                     int column,
-                     const char *field,
-                     const char *fmt,
-                     ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    kz_err_vset(err, code, file, line, column, field, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 kz_status kz_reader_fail(
     kz_reader *rd, kz_status code, long line, int column, const char *field, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    kz_err_vset(rd->err, code, rd->name, line, column, field, fmt, ap);
+    kz_error_vset(rd->err, code, rd->name, line, column, field, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -112,7 +61,7 @@ kz_status kz_reader_bad_row(
     va_start(ap, fmt);
     if (rd->opts->skip_bad) {
         kz_error e;
-        kz_err_vset(&e, code, rd->name, line, column, field, fmt, ap);
+        kz_error_vset(&e, code, rd->name, line, column, field, fmt, ap);
         va_end(ap);
         rd->rep->n_skipped++;
         if (rd->opts->on_skip) {
@@ -120,7 +69,7 @@ kz_status kz_reader_bad_row(
         }
         return KZ_OK;
     }
-    kz_err_vset(rd->err, code, rd->name, line, column, field, fmt, ap);
+    kz_error_vset(rd->err, code, rd->name, line, column, field, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -566,17 +515,17 @@ static kz_status read_any(const char *buf,
                                          : (series && series->n == 0 && !series->ts_ms);
     if (!empty_out || (len && !buf) ||
         (kind != KZ_DATA_BARS && kind != KZ_DATA_FUNDING && kind != KZ_DATA_OI)) {
-        st = kz_err_set(err, KZ_ERR_INVALID, name, 0, 0, "",
-                        "bad arguments: output must be non-NULL and empty, buf non-NULL");
+        st = kz_error_set(err, KZ_ERR_INVALID, name, 0, 0, "",
+                          "bad arguments: output must be non-NULL and empty, buf non-NULL");
         goto out;
     }
     if (rd.tf_ms <= 0 || !format_allowed(kind, opts.format)) {
-        st = kz_err_set(err, KZ_ERR_INVALID, name, 0, 0, rd.tf_ms <= 0 ? "tf" : "format",
-                        "invalid read option");
+        st = kz_error_set(err, KZ_ERR_INVALID, name, 0, 0, rd.tf_ms <= 0 ? "tf" : "format",
+                          "invalid read option");
         goto out;
     }
     if (!buf || is_blank(buf, len)) {
-        st = kz_err_set(err, KZ_ERR_FORMAT, name, 0, 0, "", "empty input");
+        st = kz_error_set(err, KZ_ERR_FORMAT, name, 0, 0, "", "empty input");
         goto out;
     }
     int json =
@@ -589,7 +538,7 @@ static kz_status read_any(const char *buf,
         st = finish_rows(&rd);
     }
     if (st == KZ_OK && rows_n(&rd) == 0 && rep.n_skipped == 0) {
-        st = kz_err_set(err, KZ_ERR_PARSE, name, 0, 0, "", "no data rows");
+        st = kz_error_set(err, KZ_ERR_PARSE, name, 0, 0, "", "no data rows");
     }
     if (st == KZ_OK) {
         rep.n_rows = rows_n(&rd);
@@ -627,7 +576,7 @@ static kz_status slurp(const char *path, char **out, size_t *out_len, kz_error *
         if (strerror_r(e, eb, sizeof eb) != 0) {
             snprintf(eb, sizeof eb, "errno %d", e);
         }
-        return kz_err_set(err, KZ_ERR_IO, path, 0, 0, "", "cannot open: %s", eb);
+        return kz_error_set(err, KZ_ERR_IO, path, 0, 0, "", "cannot open: %s", eb);
     }
     size_t cap = 1 << 16, len = 0;
     if (fseek(f, 0, SEEK_END) == 0) {
@@ -640,14 +589,14 @@ static kz_status slurp(const char *path, char **out, size_t *out_len, kz_error *
     kz_status st = KZ_OK;
     char *buf = kz_malloc(cap);
     if (!buf) {
-        st = kz_err_set(err, KZ_ERR_NOMEM, path, 0, 0, "", "out of memory reading the file");
+        st = kz_error_set(err, KZ_ERR_NOMEM, path, 0, 0, "", "out of memory reading the file");
         goto done;
     }
     for (;;) {
         if (len == cap) {
             char *nb = cap <= SIZE_MAX / 2 ? kz_realloc(buf, cap * 2) : NULL;
             if (!nb) {
-                st = kz_err_set(err, KZ_ERR_NOMEM, path, 0, 0, "", "out of memory reading");
+                st = kz_error_set(err, KZ_ERR_NOMEM, path, 0, 0, "", "out of memory reading");
                 goto done;
             }
             buf = nb;
@@ -657,7 +606,7 @@ static kz_status slurp(const char *path, char **out, size_t *out_len, kz_error *
         len += got;
         if (got == 0) {
             if (ferror(f)) {
-                st = kz_err_set(err, KZ_ERR_IO, path, 0, 0, "", "read error");
+                st = kz_error_set(err, KZ_ERR_IO, path, 0, 0, "", "read error");
             }
             break;
         }
@@ -682,7 +631,7 @@ static kz_status read_path(const char *path,
                            kz_error *err)
 {
     if (!path) {
-        return kz_err_set(err, KZ_ERR_INVALID, "", 0, 0, "path", "no path given");
+        return kz_error_set(err, KZ_ERR_INVALID, "", 0, 0, "path", "no path given");
     }
     char *buf;
     size_t len;
@@ -713,6 +662,13 @@ kz_status kz_bars_read_mem(const char *buf,
     return read_any(buf, len, name, KZ_DATA_BARS, opts, out, NULL, rep, err);
 }
 
+/* The series readers' kind check: bars have their own readers. */
+static kz_status not_series(const char *name, kz_error *err)
+{
+    return kz_error_set(err, KZ_ERR_INVALID, name, 0, 0, "kind",
+                        "series readers take KZ_DATA_FUNDING or KZ_DATA_OI");
+}
+
 kz_status kz_series_read_file(const char *path,
                               kz_data_kind kind,
                               const kz_read_opts *opts,
@@ -721,8 +677,7 @@ kz_status kz_series_read_file(const char *path,
                               kz_error *err)
 {
     if (kind == KZ_DATA_BARS) {
-        return kz_err_set(err, KZ_ERR_INVALID, path ? path : "", 0, 0, "kind",
-                          "series readers take KZ_DATA_FUNDING or KZ_DATA_OI");
+        return not_series(path, err);
     }
     return read_path(path, kind, opts, NULL, out, rep, err);
 }
@@ -737,8 +692,7 @@ kz_status kz_series_read_mem(const char *buf,
                              kz_error *err)
 {
     if (kind == KZ_DATA_BARS) {
-        return kz_err_set(err, KZ_ERR_INVALID, name ? name : "", 0, 0, "kind",
-                          "series readers take KZ_DATA_FUNDING or KZ_DATA_OI");
+        return not_series(name, err);
     }
     return read_any(buf, len, name, kind, opts, NULL, out, rep, err);
 }

@@ -33,7 +33,7 @@ kz_synth_params kz_synth_params_default(void)
 
 static kz_status bad(kz_error *err, const char *field, const char *why)
 {
-    return kz_err_set(err, KZ_ERR_INVALID, "", 0, 0, field, "%s", why);
+    return kz_error_set(err, KZ_ERR_INVALID, "", 0, 0, field, "%s", why);
 }
 
 kz_status kz_synth_params_check(const kz_synth_params *p, kz_error *err)
@@ -232,8 +232,8 @@ kz_status kz_synth_generate(
         return st;
     }
     if (!is_empty_bars(bars) || !is_empty_series(funding) || !is_empty_series(oi)) {
-        return kz_err_set(err, KZ_ERR_INVALID, "", 0, 0, "bars",
-                          "outputs must be non-NULL (bars) and empty on entry");
+        return kz_error_set(err, KZ_ERR_INVALID, "", 0, 0, "bars",
+                            "outputs must be non-NULL (bars) and empty on entry");
     }
     st = gen_bars(p, bars, oi);
     if (st == KZ_OK && funding) {
@@ -243,7 +243,7 @@ kz_status kz_synth_generate(
         kz_bars_free(bars);
         kz_series_free(funding);
         kz_series_free(oi);
-        return kz_err_set(err, st, "", 0, 0, "", "out of memory generating %zu bars", p->n_bars);
+        return kz_error_set(err, st, "", 0, 0, "", "out of memory generating %zu bars", p->n_bars);
     }
     return KZ_OK;
 }

@@ -1,6 +1,5 @@
 /* Indicator registry: concatenates the group tables, validates parameters and inputs, runs batch
  * kernels with one scratch allocation, and drives streaming (O(1) states or a generic fallback). */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,44 +115,30 @@ void kz_ta_defaults(const kz_ta_info *info, double *params)
 
 /* ---------------------------------------------------------------- validation */
 
-static kz_status fail(kz_error *err, kz_status code, const char *field, const char *fmt, ...)
-{
-    if (err) {
-        kz_error_clear(err);
-        err->code = code;
-        if (field) {
-            snprintf(err->field, sizeof err->field, "%s", field);
-        }
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 kz_status kz_ta_params_check(const kz_ta_info *info, const double *params, kz_error *err)
 {
     if (!info) {
-        return fail(err, KZ_ERR_INVALID, NULL, "no indicator");
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, NULL, "no indicator");
     }
     if (info->n_params > 0 && !params) {
-        return fail(err, KZ_ERR_INVALID, NULL, "%s: no parameters given", info->name);
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, NULL, "%s: no parameters given",
+                            info->name);
     }
     for (int k = 0; k < info->n_params; k++) {
         const kz_ta_param *p = &info->params[k];
         double v = params[k];
         if (!isfinite(v)) {
-            return fail(err, KZ_ERR_INVALID, p->name, "%s: %s must be a finite number", info->name,
-                        p->name);
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, p->name,
+                                "%s: %s must be a finite number", info->name, p->name);
         }
         if (v < p->min || v > p->max) {
-            return fail(err, KZ_ERR_INVALID, p->name, "%s: %s = %g is outside [%g, %g]", info->name,
-                        p->name, v, p->min, p->max);
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, p->name,
+                                "%s: %s = %g is outside [%g, %g]", info->name, p->name, v, p->min,
+                                p->max);
         }
         if (p->type != KZ_PARAM_REAL && v != floor(v)) {
-            return fail(err, KZ_ERR_INVALID, p->name, "%s: %s = %g must be an integer", info->name,
-                        p->name, v);
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, p->name,
+                                "%s: %s = %g must be an integer", info->name, p->name, v);
         }
     }
     if (info->check) {
@@ -161,7 +146,7 @@ kz_status kz_ta_params_check(const kz_ta_info *info, const double *params, kz_er
         int bad = info->check(params, msg, sizeof msg);
         if (bad > 0) {
             const char *field = bad <= info->n_params ? info->params[bad - 1].name : NULL;
-            return fail(err, KZ_ERR_INVALID, field, "%s: %s", info->name, msg);
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, field, "%s: %s", info->name, msg);
         }
     }
     if (err) {
@@ -197,14 +182,14 @@ inputs_check(const kz_ta_info *info, size_t n, const double *const *in, kz_error
 {
     for (int k = 0; k < info->n_inputs; k++) {
         if (n > 0 && !in[k]) {
-            return fail(err, KZ_ERR_INVALID, input_name(info->inputs[k]), "%s: no %s column",
-                        info->name, input_name(info->inputs[k]));
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, input_name(info->inputs[k]),
+                                "%s: no %s column", info->name, input_name(info->inputs[k]));
         }
         for (size_t i = 0; i < n; i++) {
             if (!isfinite(in[k][i])) {
-                kz_status st = fail(err, KZ_ERR_INVALID, input_name(info->inputs[k]),
-                                    "%s: non-finite %s at bar %zu", info->name,
-                                    input_name(info->inputs[k]), i);
+                kz_status st = kz_error_set(
+                    err, KZ_ERR_INVALID, NULL, 0, 0, input_name(info->inputs[k]),
+                    "%s: non-finite %s at bar %zu", info->name, input_name(info->inputs[k]), i);
                 if (err) {
                     err->line = (long)(i + 1);
                     err->column = k + 1;
@@ -252,12 +237,13 @@ kz_status kz_ta_run(const kz_ta_info *info,
         return st;
     }
     if (n > 0 && (!in || !out)) {
-        return fail(err, KZ_ERR_INVALID, NULL, "%s: NULL input or output array", info->name);
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, NULL, "%s: NULL input or output array",
+                            info->name);
     }
     for (int j = 0; n > 0 && j < info->n_outputs; j++) {
         if (!out[j]) {
-            return fail(err, KZ_ERR_INVALID, info->outputs[j], "%s: NULL output %s", info->name,
-                        info->outputs[j]);
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, info->outputs[j],
+                                "%s: NULL output %s", info->name, info->outputs[j]);
         }
     }
     if (n == 0) {
@@ -272,8 +258,8 @@ kz_status kz_ta_run(const kz_ta_info *info,
     if (nw > 0) {
         work = kz_malloc_array(nw, sizeof(double));
         if (!work) {
-            return fail(err, KZ_ERR_NOMEM, NULL, "%s: cannot allocate %zu scratch values",
-                        info->name, nw);
+            return kz_error_set(err, KZ_ERR_NOMEM, NULL, 0, 0, NULL,
+                                "%s: cannot allocate %zu scratch values", info->name, nw);
         }
     }
     run_kernel(info, n, in, params, out, work);
@@ -302,7 +288,7 @@ kz_status
 kz_ta_stream_new(const kz_ta_info *info, const double *params, kz_ta_stream **out, kz_error *err)
 {
     if (!out) {
-        return fail(err, KZ_ERR_INVALID, NULL, "NULL output pointer");
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, NULL, "NULL output pointer");
     }
     *out = NULL;
     kz_status st = kz_ta_params_check(info, params, err);
@@ -311,7 +297,8 @@ kz_ta_stream_new(const kz_ta_info *info, const double *params, kz_ta_stream **ou
     }
     kz_ta_stream *s = kz_calloc(1, sizeof *s);
     if (!s) {
-        return fail(err, KZ_ERR_NOMEM, NULL, "%s: cannot allocate a stream", info->name);
+        return kz_error_set(err, KZ_ERR_NOMEM, NULL, 0, 0, NULL, "%s: cannot allocate a stream",
+                            info->name);
     }
     s->info = info;
     for (int k = 0; k < info->n_params; k++) {
@@ -322,8 +309,8 @@ kz_ta_stream_new(const kz_ta_info *info, const double *params, kz_ta_stream **ou
         s->state = kz_malloc(sz > 0 ? sz : 1);
         if (!s->state) {
             kz_free(s);
-            return fail(err, KZ_ERR_NOMEM, NULL, "%s: cannot allocate %zu bytes of state",
-                        info->name, sz);
+            return kz_error_set(err, KZ_ERR_NOMEM, NULL, 0, 0, NULL,
+                                "%s: cannot allocate %zu bytes of state", info->name, sz);
         }
         info->state_init(s->state, s->params);
     }

@@ -9,84 +9,13 @@
 
 #include "rolling_int.h"
 
-/* ================================================================ ring of the last w values */
-
-/* The moment states recompute exactly at the push that fills the window and then at ring wraps
- * at least `min_refresh` pushes apart, so their O(1) updates accumulate at most
- * max(w, min_refresh) roundings. Sums and slopes take REFRESH_LONG (their rounding errors are
- * relative to the values, so a rare O(w) pass keeps small windows cheap); variance and
- * correlation refresh at every wrap, because their errors are relative to M2, which a window of
- * nearly equal values makes tiny. */
-enum { REFRESH_EVERY_WRAP = 1, REFRESH_LONG = 1024 };
-
-static void ring_init(kz_ring *r, size_t w, double *buf, size_t min_refresh)
-{
-    r->buf = buf;
-    r->w = w;
-    r->pos = 0;
-    r->filled = 0;
-    r->n_bad = 0;
-    r->period = w >= min_refresh ? 1 : (min_refresh + w - 1) / w;
-    r->countdown = 1;
-    r->refresh = 0;
-}
-
-/* Stores x; returns 1 and the value pushed w pushes ago in *old when the ring was full. */
-static int ring_push(kz_ring *r, double x, double *old)
-{
-    int full = r->filled == r->w;
-    if (full) {
-        *old = r->buf[r->pos];
-        if (!isfinite(*old)) {
-            r->n_bad--;
-        }
-    } else {
-        *old = NAN;
-        r->filled++;
-    }
-    if (!isfinite(x)) {
-        r->n_bad++;
-    }
-    r->buf[r->pos] = x;
-    r->pos = r->pos + 1 == r->w ? 0 : r->pos + 1;
-    r->refresh = r->pos == 0 && --r->countdown == 0;
-    if (r->refresh) {
-        r->countdown = r->period;
-    }
-    return full;
-}
-
-/* True right after a push where the moment states recompute exactly (see ring_init); the ring
- * has just wrapped, so buf[0..w) is in chronological order. */
-static int ring_refresh(const kz_ring *r)
-{
-    return r->refresh;
-}
-
-/* A full window without NaN/inf (pandas min_periods = w after inf -> NaN). */
-static int ring_valid(const kz_ring *r)
-{
-    return r->filled == r->w && r->n_bad == 0;
-}
-
+/* Bytes of `count` doubles, 0 on overflow (the *_mem functions' contract). */
 static size_t doubles_mem(size_t count)
 {
     return count && count <= SIZE_MAX / sizeof(double) ? count * sizeof(double) : 0;
 }
 
 /* ================================================================ sum / mean */
-
-/* Neumaier's compensated summation (Neumaier 1974): the error term catches what t drops. */
-static void neumaier_add(double *sum, double *comp, double x)
-{
-    double t = *sum + x;
-    if (fabs(*sum) >= fabs(x)) {
-        *comp += (*sum - t) + x;
-    } else {
-        *comp += (x - t) + *sum;
-    }
-    *sum = t;
-}
 
 size_t kz_rsum_mem(size_t w)
 {
@@ -95,35 +24,19 @@ size_t kz_rsum_mem(size_t w)
 
 void kz_rsum_init(kz_rsum_state *s, size_t w, void *mem)
 {
-    ring_init(&s->r, w, mem, REFRESH_LONG);
+    kz_ring_init(&s->r, w, mem, KZ_REFRESH_LONG);
     s->sum = 0.0;
     s->comp = 0.0;
 }
 
 double kz_rsum_push(kz_rsum_state *s, double x)
 {
-    double old;
-    int full = ring_push(&s->r, x, &old);
-    if (ring_refresh(&s->r)) {
-        s->sum = 0.0;
-        s->comp = 0.0;
-        for (size_t i = 0; i < s->r.w; i++) {
-            if (isfinite(s->r.buf[i])) {
-                neumaier_add(&s->sum, &s->comp, s->r.buf[i]);
-            }
-        }
-    } else if (full) {
-        /* Plain add/remove: the drift of the < max(w, REFRESH_LONG) updates since the exact
-         * recomputation stays near that many eps * max|x|, and a short dependency chain keeps
-         * the update at a few ns. */
-        s->sum += (isfinite(x) ? x : 0.0) - (isfinite(old) ? old : 0.0);
-    }
-    return ring_valid(&s->r) ? s->sum + s->comp : NAN;
+    return kz_rsum_step(s, x);
 }
 
 double kz_rsum_mean(const kz_rsum_state *s)
 {
-    return ring_valid(&s->r) ? (s->sum + s->comp) / (double)s->r.w : NAN;
+    return kz_ring_valid(&s->r) ? (s->sum + s->comp) / (double)s->r.w : NAN;
 }
 
 /* ================================================================ Welford moments */
@@ -199,15 +112,6 @@ static size_t moments_exact(
     return n;
 }
 
-/* Length of the run of equal finite values ending at x: a run of w means a constant window,
- * whose variance is exactly 0 (pandas counts consecutive equal values for the same reason). */
-static size_t run_update(size_t run, double *last, double x)
-{
-    size_t r = !isfinite(x) ? 0 : (x == *last ? run + 1 : 1);
-    *last = x;
-    return r;
-}
-
 size_t kz_rvar_mem(size_t w)
 {
     return doubles_mem(w);
@@ -215,7 +119,7 @@ size_t kz_rvar_mem(size_t w)
 
 void kz_rvar_init(kz_rvar_state *s, size_t w, int ddof, void *mem)
 {
-    ring_init(&s->r, w, mem, REFRESH_EVERY_WRAP);
+    kz_ring_init(&s->r, w, mem, KZ_REFRESH_EVERY_WRAP);
     s->m = (kz_moments){0.0, 0.0, 0.0};
     s->n_ok = 0;
     s->run = 0;
@@ -226,9 +130,9 @@ void kz_rvar_init(kz_rvar_state *s, size_t w, int ddof, void *mem)
 double kz_rvar_push(kz_rvar_state *s, double x)
 {
     double old;
-    int full = ring_push(&s->r, x, &old);
-    s->run = run_update(s->run, &s->last, x);
-    if (ring_refresh(&s->r)) {
+    int full = kz_ring_push(&s->r, x, &old);
+    s->run = kz_run_update(s->run, &s->last, x);
+    if (s->r.refresh) {
         s->n_ok = moments_exact(s->r.buf, NULL, s->r.w, &s->m, NULL, NULL);
     } else if (full) {
         /* Add before remove so n never reaches 0 in the middle of a slide. */
@@ -245,7 +149,7 @@ double kz_rvar_push(kz_rvar_state *s, double x)
             }
         }
     }
-    if (!ring_valid(&s->r)) {
+    if (!kz_ring_valid(&s->r)) {
         return NAN;
     }
     if (s->run >= s->r.w) {
@@ -263,8 +167,8 @@ size_t kz_rcorr_mem(size_t w)
 
 void kz_rcorr_init(kz_rcorr_state *s, size_t w, void *mem)
 {
-    ring_init(&s->rx, w, mem, REFRESH_EVERY_WRAP);
-    ring_init(&s->ry, w, (double *)mem + w, REFRESH_EVERY_WRAP);
+    kz_ring_init(&s->rx, w, mem, KZ_REFRESH_EVERY_WRAP);
+    kz_ring_init(&s->ry, w, (double *)mem + w, KZ_REFRESH_EVERY_WRAP);
     s->mx = (kz_moments){0.0, 0.0, 0.0};
     s->my = s->mx;
     s->cxy = 0.0;
@@ -297,11 +201,11 @@ static void corr_remove(kz_rcorr_state *s, double x, double y)
 double kz_rcorr_push(kz_rcorr_state *s, double x, double y)
 {
     double ox, oy;
-    int full = ring_push(&s->rx, x, &ox);
-    ring_push(&s->ry, y, &oy);
-    s->run_x = run_update(s->run_x, &s->last_x, x);
-    s->run_y = run_update(s->run_y, &s->last_y, y);
-    if (ring_refresh(&s->rx)) {
+    int full = kz_ring_push(&s->rx, x, &ox);
+    kz_ring_push(&s->ry, y, &oy);
+    s->run_x = kz_run_update(s->run_x, &s->last_x, x);
+    s->run_y = kz_run_update(s->run_y, &s->last_y, y);
+    if (s->rx.refresh) {
         s->n_ok = moments_exact(s->rx.buf, s->ry.buf, s->rx.w, &s->mx, &s->my, &s->cxy);
     } else if (full) {
         if (isfinite(x) && isfinite(y)) {
@@ -311,8 +215,8 @@ double kz_rcorr_push(kz_rcorr_state *s, double x, double y)
             corr_remove(s, ox, oy);
         }
     }
-    if (!ring_valid(&s->rx) || !ring_valid(&s->ry) || s->run_x >= s->rx.w || s->run_y >= s->ry.w ||
-        s->mx.m2 <= 0.0 || s->my.m2 <= 0.0) {
+    if (!kz_ring_valid(&s->rx) || !kz_ring_valid(&s->ry) || s->run_x >= s->rx.w ||
+        s->run_y >= s->ry.w || s->mx.m2 <= 0.0 || s->my.m2 <= 0.0) {
         return NAN;
     }
     return s->cxy / (sqrt(s->mx.m2) * sqrt(s->my.m2));
@@ -327,7 +231,7 @@ size_t kz_rslope_mem(size_t w)
 
 void kz_rslope_init(kz_rslope_state *s, size_t w, void *mem)
 {
-    ring_init(&s->r, w, mem, REFRESH_LONG);
+    kz_ring_init(&s->r, w, mem, KZ_REFRESH_LONG);
     s->shift = 0.0;
     s->s = 0.0;
     s->num = 0.0;
@@ -343,10 +247,10 @@ static double slope_z(const kz_rslope_state *s, double x)
 double kz_rslope_push(kz_rslope_state *s, double x)
 {
     double old;
-    int full = ring_push(&s->r, x, &old);
+    int full = kz_ring_push(&s->r, x, &old);
     double w = (double)s->r.w;
     double c = (w - 1.0) / 2.0;
-    if (ring_refresh(&s->r)) {
+    if (s->r.refresh) {
         double sum = 0.0;
         size_t n = 0;
         for (size_t i = 0; i < s->r.w; i++) {
@@ -370,7 +274,7 @@ double kz_rslope_push(kz_rslope_state *s, double x)
         s->num += (c + 1.0) * z0 + c * z - s->s;
         s->s += z - z0;
     }
-    return ring_valid(&s->r) ? s->num / (w * (w * w - 1.0) / 12.0) : NAN;
+    return kz_ring_valid(&s->r) ? s->num / (w * (w * w - 1.0) / 12.0) : NAN;
 }
 
 /* ================================================================ min / max (monotonic deque) */
@@ -391,42 +295,9 @@ void kz_rext_init(kz_rext_state *s, size_t w, int is_max, void *mem)
     s->is_max = is_max;
 }
 
-/* Whether the deque's back entry can never be the answer again once v arrives; popping equal
- * values makes ties resolve to the most recent index (TA-Lib MININDEX/MAXINDEX). */
-static int ext_dominated(const kz_rext_state *s, double back, double v)
-{
-    return s->is_max ? back <= v : back >= v;
-}
-
 double kz_rext_push(kz_rext_state *s, double x, double *index)
 {
-    uint64_t t = s->t++;
-    /* Deque entries have distinct increasing indices within the last w pushes: at most w. */
-    while (s->len && t - s->q[s->head].t >= s->w) {
-        s->head = s->head + 1 == s->w ? 0 : s->head + 1;
-        s->len--;
-    }
-    if (!isfinite(x)) {
-        s->last_bad = t + 1;
-    } else {
-        while (s->len) {
-            size_t back = s->head + s->len - 1;
-            back = back >= s->w ? back - s->w : back;
-            if (!ext_dominated(s, s->q[back].v, x)) {
-                break;
-            }
-            s->len--;
-        }
-        size_t slot = s->head + s->len;
-        slot = slot >= s->w ? slot - s->w : slot;
-        s->q[slot] = (kz_rext_entry){x, t};
-        s->len++;
-    }
-    int valid = t + 1 >= s->w && (s->last_bad == 0 || t + 1 - s->last_bad >= s->w);
-    if (index) {
-        *index = valid ? (double)s->q[s->head].t : NAN;
-    }
-    return valid ? s->q[s->head].v : NAN;
+    return kz_rext_step(s, x, s->is_max, index);
 }
 
 /* ================================================================ quantile (sorted window) */
@@ -438,56 +309,23 @@ size_t kz_rquant_mem(size_t w)
 
 void kz_rquant_init(kz_rquant_state *s, size_t w, double q, void *mem)
 {
-    ring_init(&s->r, w, mem, REFRESH_EVERY_WRAP);
+    kz_ring_init(&s->r, w, mem, KZ_REFRESH_EVERY_WRAP);
     s->sorted = (double *)mem + w;
     s->n_sorted = 0;
     s->q = q;
 }
 
-/* First index i with v[i] >= x. */
-static size_t lower_bound(const double *v, size_t n, double x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
-
-/* pandas roll_quantile 'linear': pos = q (n-1); exact positions return the order statistic
- * itself, otherwise v[lo] + (v[lo+1] - v[lo]) * (pos - lo). */
-static double sorted_quantile(const double *v, size_t n, double q)
-{
-    double pos = q * (double)(n - 1);
-    size_t lo = (size_t)pos;
-    double frac = pos - (double)lo;
-    if (frac == 0.0 || lo + 1 >= n) {
-        return v[lo];
-    }
-    return v[lo] + (v[lo + 1] - v[lo]) * frac;
-}
-
 double kz_rquant_push(kz_rquant_state *s, double x)
 {
     double old;
-    ring_push(&s->r, x, &old);
+    kz_ring_push(&s->r, x, &old);
     if (isfinite(old)) {
-        size_t i = lower_bound(s->sorted, s->n_sorted, old);
-        memmove(s->sorted + i, s->sorted + i + 1, (s->n_sorted - i - 1) * sizeof(double));
-        s->n_sorted--;
+        kz_sorted_delete(s->sorted, &s->n_sorted, old);
     }
     if (isfinite(x)) {
-        size_t i = lower_bound(s->sorted, s->n_sorted, x);
-        memmove(s->sorted + i + 1, s->sorted + i, (s->n_sorted - i) * sizeof(double));
-        s->sorted[i] = x;
-        s->n_sorted++;
+        kz_sorted_insert(s->sorted, &s->n_sorted, x);
     }
-    return ring_valid(&s->r) ? sorted_quantile(s->sorted, s->n_sorted, s->q) : NAN;
+    return kz_rquant_at(s, s->q);
 }
 
 /* ================================================================ mean absolute deviation */
@@ -499,7 +337,7 @@ size_t kz_rmad_mem(size_t w)
 
 void kz_rmad_init(kz_rmad_state *s, size_t w, void *mem)
 {
-    ring_init(&s->r, w, mem, REFRESH_EVERY_WRAP);
+    kz_ring_init(&s->r, w, mem, KZ_REFRESH_EVERY_WRAP);
 }
 
 /* Two passes over the ring: the pass is O(w) anyway, and an exact mean keeps a constant window
@@ -507,8 +345,8 @@ void kz_rmad_init(kz_rmad_state *s, size_t w, void *mem)
 double kz_rmad_push(kz_rmad_state *s, double x)
 {
     double old;
-    ring_push(&s->r, x, &old);
-    if (!ring_valid(&s->r)) {
+    kz_ring_push(&s->r, x, &old);
+    if (!kz_ring_valid(&s->r)) {
         return NAN;
     }
     double mean = 0.0, acc = 0.0;
@@ -575,31 +413,19 @@ size_t kz_lag_mem(size_t k)
 
 void kz_lag_init(kz_lag_state *s, size_t k, int pad, void *mem)
 {
-    ring_init(&s->r, k, mem, REFRESH_EVERY_WRAP);
+    kz_ring_init(&s->r, k, mem, KZ_REFRESH_EVERY_WRAP);
     s->last = NAN;
     s->pad = pad;
 }
 
 double kz_lag_diff_push(kz_lag_state *s, double x)
 {
-    double old;
-    return ring_push(&s->r, x, &old) ? x - old : NAN;
+    return kz_lag_diff_step(s, x);
 }
 
-/* pandas pct_change(fill_method='pad'): ffill first (only NaN is filled), then x / x.shift(k) - 1.
- */
 double kz_lag_pct_push(kz_lag_state *s, double x)
 {
-    double v = x;
-    if (s->pad) {
-        if (isnan(x)) {
-            v = s->last;
-        } else {
-            s->last = x;
-        }
-    }
-    double old;
-    return ring_push(&s->r, v, &old) ? v / old - 1.0 : NAN;
+    return kz_lag_pct_step(s, x);
 }
 
 /* ================================================================ batch entry points */

@@ -15,8 +15,10 @@
 #ifndef KZ_ROLLING_INT_H
 #define KZ_ROLLING_INT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The last w values; n_bad counts the non-finite ones currently held; refresh says whether the
  * last push is one where the moment states recompute exactly (every `period` wraps). */
@@ -26,6 +28,14 @@ typedef struct kz_ring {
     size_t period, countdown;
     int refresh;
 } kz_ring;
+
+/* The moment states recompute exactly at the push that fills the window and then at ring wraps
+ * at least `min_refresh` pushes apart, so their O(1) updates accumulate at most
+ * max(w, min_refresh) roundings. Sums and slopes take KZ_REFRESH_LONG (their rounding errors are
+ * relative to the values, so a rare O(w) pass keeps small windows cheap); variance and
+ * correlation refresh at every wrap, because their errors are relative to M2, which a window of
+ * nearly equal values makes tiny. */
+enum { KZ_REFRESH_EVERY_WRAP = 1, KZ_REFRESH_LONG = 1024 };
 
 /* Running rolling sum of the finite values (Neumaier-compensated exact recomputation). */
 typedef struct kz_rsum_state {
@@ -137,7 +147,8 @@ void kz_ewmr_init(kz_ewmr_state *s, double alpha);
 double kz_ewmr_push(kz_ewmr_state *s, double x);
 
 /* Lag-k state for diff and pct_change (k >= 1); pad = 1 forward-fills NaN before the ratio
- * (pct_change only; diff never pads). Unlike the rolling states, +-inf are ordinary values. */
+ * (pct_change only; diff never pads). Unlike the rolling states, +-inf are ordinary values (the
+ * ring's n_bad and refresh are not kept). */
 typedef struct kz_lag_state {
     kz_ring r;
     double last; /* last non-NaN input (pct_change pad mode) */
@@ -147,5 +158,232 @@ size_t kz_lag_mem(size_t k);
 void kz_lag_init(kz_lag_state *s, size_t k, int pad, void *mem);
 double kz_lag_diff_push(kz_lag_state *s, double x);
 double kz_lag_pct_push(kz_lag_state *s, double x);
+
+/* ================================================================ inline per-push updates
+ * The bodies of the pushes above, static inline so that the feature engine (src/features) can
+ * compile them into its per-bar code: rolling.c's kz_*_push and the engine run these same
+ * functions, so they give the same doubles by construction. */
+
+static inline void kz_ring_init(kz_ring *r, size_t w, double *buf, size_t min_refresh)
+{
+    r->buf = buf;
+    r->w = w;
+    r->pos = 0;
+    r->filled = 0;
+    r->n_bad = 0;
+    r->period = w >= min_refresh ? 1 : (min_refresh + w - 1) / w;
+    r->countdown = 1;
+    r->refresh = 0;
+}
+
+/* Stores x; returns 1 and the value stored w pushes ago in *old when the ring was full (*old =
+ * NaN otherwise). No bookkeeping of non-finite values or refreshes: that is kz_ring_push. */
+static inline int kz_ring_store(kz_ring *r, double x, double *old)
+{
+    int full = r->filled == r->w;
+    if (full) {
+        *old = r->buf[r->pos];
+    } else {
+        *old = NAN;
+        r->filled++;
+    }
+    r->buf[r->pos] = x;
+    r->pos = r->pos + 1 == r->w ? 0 : r->pos + 1;
+    return full;
+}
+
+/* kz_ring_store plus the count of non-finite values held and the refresh flag (kz_ring). */
+static inline int kz_ring_push(kz_ring *r, double x, double *old)
+{
+    int full = kz_ring_store(r, x, old);
+    if (full && !isfinite(*old)) {
+        r->n_bad--;
+    }
+    if (!isfinite(x)) {
+        r->n_bad++;
+    }
+    r->refresh = r->pos == 0 && --r->countdown == 0;
+    if (r->refresh) {
+        r->countdown = r->period;
+    }
+    return full;
+}
+
+/* A full window without NaN/inf (pandas min_periods = w after inf -> NaN). */
+static inline int kz_ring_valid(const kz_ring *r)
+{
+    return r->filled == r->w && r->n_bad == 0;
+}
+
+/* Neumaier's compensated summation (Neumaier 1974): the error term catches what t drops. */
+static inline void kz_neumaier_add(double *sum, double *comp, double x)
+{
+    double t = *sum + x;
+    if (fabs(*sum) >= fabs(x)) {
+        *comp += (*sum - t) + x;
+    } else {
+        *comp += (x - t) + *sum;
+    }
+    *sum = t;
+}
+
+/* Length of the run of equal finite values ending at x: a run of w means a constant window,
+ * whose variance is exactly 0 and whose mean is x (pandas counts consecutive equal values for
+ * the same reason: roll_mean/roll_var's num_consecutive_same_value). */
+static inline size_t kz_run_update(size_t run, double *last, double x)
+{
+    size_t r = !isfinite(x) ? 0 : (x == *last ? run + 1 : 1);
+    *last = x;
+    return r;
+}
+
+static inline double kz_rsum_step(kz_rsum_state *s, double x)
+{
+    double old;
+    int full = kz_ring_push(&s->r, x, &old);
+    if (s->r.refresh) { /* the ring has just wrapped: buf[0..w) is in chronological order */
+        s->sum = 0.0;
+        s->comp = 0.0;
+        for (size_t i = 0; i < s->r.w; i++) {
+            if (isfinite(s->r.buf[i])) {
+                kz_neumaier_add(&s->sum, &s->comp, s->r.buf[i]);
+            }
+        }
+    } else if (full) {
+        /* Plain add/remove: the drift of the < max(w, KZ_REFRESH_LONG) updates since the exact
+         * recomputation stays near that many eps * max|x|, and a short dependency chain keeps
+         * the update at a few ns. */
+        s->sum += (isfinite(x) ? x : 0.0) - (isfinite(old) ? old : 0.0);
+    }
+    return kz_ring_valid(&s->r) ? s->sum + s->comp : NAN;
+}
+
+static inline double kz_lag_diff_step(kz_lag_state *s, double x)
+{
+    double old;
+    return kz_ring_store(&s->r, x, &old) ? x - old : NAN;
+}
+
+/* pandas pct_change(fill_method='pad'): ffill first (only NaN is filled), then x / x.shift(k) - 1.
+ */
+static inline double kz_lag_pct_step(kz_lag_state *s, double x)
+{
+    double v = x;
+    if (s->pad) {
+        if (isnan(x)) {
+            v = s->last;
+        } else {
+            s->last = x;
+        }
+    }
+    double old;
+    return kz_ring_store(&s->r, v, &old) ? v / old - 1.0 : NAN;
+}
+
+/* kz_rext_push with the direction as an argument, so a constant is_max specialises the loop. */
+static inline double kz_rext_step(kz_rext_state *s, double x, int is_max, double *index)
+{
+    uint64_t t = s->t++;
+    /* Entries have distinct increasing indices and every earlier push dropped those older than
+     * w pushes, so at most the front entry (index t - w) expires now. */
+    if (s->len && t - s->q[s->head].t >= s->w) {
+        s->head = s->head + 1 == s->w ? 0 : s->head + 1;
+        s->len--;
+    }
+    if (!isfinite(x)) {
+        s->last_bad = t + 1;
+    } else {
+        /* Pop back entries that can never be the answer again once x arrives; popping equal
+         * values makes ties resolve to the most recent index (TA-Lib MININDEX/MAXINDEX). */
+        while (s->len) {
+            size_t back = s->head + s->len - 1;
+            back = back >= s->w ? back - s->w : back;
+            double b = s->q[back].v;
+            if (is_max ? b > x : b < x) {
+                break;
+            }
+            s->len--;
+        }
+        size_t slot = s->head + s->len;
+        slot = slot >= s->w ? slot - s->w : slot;
+        s->q[slot].v = x;
+        s->q[slot].t = t;
+        s->len++;
+    }
+    int valid = t + 1 >= s->w && (s->last_bad == 0 || t + 1 - s->last_bad >= s->w);
+    if (index) {
+        *index = valid ? (double)s->q[s->head].t : NAN;
+    }
+    return valid ? s->q[s->head].v : NAN;
+}
+
+/* ---------------------------------------------------------------- sorted windows (quantiles) */
+
+/* The first index with v[i] >= a and the first with v[i] >= b, by branch-free binary searches
+ * (ranks in a window are unpredictable, so a branching search mispredicts about every other
+ * step; multiplying by the comparison keeps the step branch-free where ?: compiles to a
+ * branch). The two searches halve the same lengths, so they run in lockstep and overlap their
+ * dependency chains of loads. */
+static inline void
+kz_lower_bound2(const double *v, size_t n, double a, double b, size_t *ia, size_t *ib)
+{
+    if (n == 0) {
+        *ia = *ib = 0;
+        return;
+    }
+    const double *pa = v, *pb = v;
+    while (n > 1) {
+        size_t half = n / 2;
+        pa += half * (size_t)(pa[half - 1] < a);
+        pb += half * (size_t)(pb[half - 1] < b);
+        n -= half;
+    }
+    *ia = (size_t)(pa - v) + (*pa < a);
+    *ib = (size_t)(pb - v) + (*pb < b);
+}
+
+static inline size_t kz_lower_bound(const double *v, size_t n, double x)
+{
+    size_t i, j;
+    kz_lower_bound2(v, n, x, x, &i, &j);
+    return i;
+}
+
+/* Removes one copy of x (present) from the sorted values. */
+static inline void kz_sorted_delete(double *v, size_t *n, double x)
+{
+    size_t i = kz_lower_bound(v, *n, x);
+    memmove(v + i, v + i + 1, (*n - i - 1) * sizeof(double));
+    (*n)--;
+}
+
+/* Inserts x before the values equal to it. */
+static inline void kz_sorted_insert(double *v, size_t *n, double x)
+{
+    size_t i = kz_lower_bound(v, *n, x);
+    memmove(v + i + 1, v + i, (*n - i) * sizeof(double));
+    v[i] = x;
+    (*n)++;
+}
+
+/* pandas roll_quantile 'linear' over n >= 1 sorted values: pos = q (n-1); exact positions
+ * return the order statistic itself, otherwise v[lo] + (v[lo+1] - v[lo]) * (pos - lo). */
+static inline double kz_sorted_quantile(const double *v, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)pos;
+    double frac = pos - (double)lo;
+    if (frac == 0.0 || lo + 1 >= n) {
+        return v[lo];
+    }
+    return v[lo] + (v[lo + 1] - v[lo]) * frac;
+}
+
+/* The q-quantile of the window after the last push, NaN while it is not full or holds a
+ * non-finite value (pandas min_periods = w, inf as NaN). */
+static inline double kz_rquant_at(const kz_rquant_state *s, double q)
+{
+    return kz_ring_valid(&s->r) ? kz_sorted_quantile(s->sorted, s->n_sorted, q) : NAN;
+}
 
 #endif
