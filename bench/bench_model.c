@@ -1,6 +1,7 @@
 /* Model benchmark: training time on a synthetic market's features (default 100k bars x 79
  * features, 100 rounds, 2 threads) at two histogram sizes, the share of time spent outside
- * XGBoost, single-row latency of feature update + predict (p50/p99), batch prediction throughput.
+ * XGBoost, single-row latency of feature update + predict (p50/p99), batch prediction throughput,
+ * and the booster alone per row and in batch: XGBoost against our tree evaluator (same run).
  * usage: bench_model [n_bars] [threads] */
 #include <math.h>
 #include <stdio.h>
@@ -56,6 +57,72 @@ static double own_work_seconds(const kz_frame *X, const float *y, const kz_split
     free(scale);
     free(idx);
     return t;
+}
+
+/* p50/p99 of n_lat latencies in us (sorts lat). */
+static void percentiles(double *lat, size_t n_lat, double *p50, double *p99)
+{
+    qsort(lat, n_lat, sizeof *lat, cmp_double);
+    *p50 = lat[n_lat / 2];
+    *p99 = lat[n_lat * 99 / 100];
+}
+
+/* The booster alone, same rows, same run: XGBoost's one-row inplace prediction (1 thread, what
+ * predict_row called before) against our tree evaluator (what it calls now), and batch prediction
+ * of every row: XGBoost (all threads) against the evaluator (one thread). The rows are the scaled
+ * rows of X; batch_xgb holds kz_model_predict's output, which both must reproduce bit for bit. */
+static void predict_paths(kz_model *m, const kz_frame *X, const double *batch_xgb)
+{
+    size_t n = kz_frame_n_rows(X), p = kz_frame_n_cols(X);
+    size_t n_lat = n < 20000 ? n : 20000;
+    float *rows = NULL;
+    if (model_rows(X, NULL, 0, n, m->mean, m->scale, &rows) != KZ_OK) {
+        return;
+    }
+    double *lat_x = malloc(n_lat * sizeof *lat_x), *lat_f = malloc(n_lat * sizeof *lat_f);
+    double *mine = malloc(n * 3 * sizeof *mine);
+    size_t differ = 0;
+    kz_error err;
+    if (xgb_set_threads(m->booster, 1, &err) != KZ_OK) {
+        return;
+    }
+    for (size_t i = 0; i < n_lat; i++) {
+        const float *x = rows + (n - n_lat + i) * p;
+        double px[3], pf[3];
+        double a = kz_monotonic_s();
+        if (xgb_predict(m->booster, x, 1, p, px, &err) != KZ_OK) {
+            return;
+        }
+        double b = kz_monotonic_s();
+        model_forest_predict(m->forest, x, pf);
+        double c = kz_monotonic_s();
+        lat_x[i] = (b - a) * 1e6;
+        lat_f[i] = (c - b) * 1e6;
+        differ += memcmp(px, pf, sizeof px) != 0;
+    }
+    double x50, x99, f50, f99;
+    percentiles(lat_x, n_lat, &x50, &x99);
+    percentiles(lat_f, n_lat, &f50, &f99);
+    printf("predict one row, booster alone (%zu trees, %zu nodes): XGBoost inplace p50 %.1f us, "
+           "p99 %.1f us; our evaluator p50 %.2f us, p99 %.2f us (%.0fx at p50); %zu rows differ\n",
+           m->forest->n_trees, m->forest->n_nodes, x50, x99, f50, f99, x50 / f50, differ);
+    double t0 = kz_monotonic_s();
+    for (size_t i = 0; i < n; i++) {
+        model_forest_predict(m->forest, rows + i * p, mine + 3 * i);
+    }
+    double t_f = kz_monotonic_s() - t0;
+    differ = 0;
+    for (size_t i = 0; i < n; i++) {
+        differ += memcmp(mine + 3 * i, batch_xgb + 3 * i, 3 * sizeof *mine) != 0;
+    }
+    printf(
+        "batch predict with our evaluator (1 thread): %zu rows in %.3f s = %.0f rows/s; %zu rows "
+        "differ from XGBoost's batch\n",
+        n, t_f, (double)n / t_f, differ);
+    free(lat_x);
+    free(lat_f);
+    free(mine);
+    kz_free(rows);
 }
 
 int main(int argc, char **argv)
@@ -181,6 +248,7 @@ int main(int argc, char **argv)
            lat_feat[n_lat * 99 / 100]);
     printf("baseline: the original recomputes every feature, then predicts in ~1000 us for the "
            "booster alone\n");
+    predict_paths(keep, X, prob);
     free(lat);
     free(lat_feat);
     free(names);

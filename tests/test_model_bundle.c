@@ -1,5 +1,6 @@
 /* .kzm loader robustness: truncation at every length, bit flips, bad magic, future version,
- * bounded random mutations with the checksum recomputed (so the JSON and booster checks run),
+ * bounded random mutations of the header, metadata and booster with the checksum recomputed (so
+ * the JSON and booster checks run, and a crafted booster never reaches XGBoost unchecked),
  * out-of-memory injection on load, and thread-count determinism of the saved bytes. */
 #include <math.h>
 #include <stdint.h>
@@ -148,10 +149,7 @@ static void test_corruption(const uint8_t *good, size_t len)
     kz_free(b);
 }
 
-/* Random byte mutations of the header and the metadata, resealed so that the parsers run. The
- * booster section is not mutated this way: XGBoost 1.7.4's own loader trusts the arrays inside a
- * well-formed UBJSON model (docs/model.md, "Limits"); unsealed corruption there is caught by the
- * checksum above. */
+/* Random byte mutations of the header and the metadata, resealed so that the parsers run. */
 static void test_mutations(const uint8_t *good, size_t len)
 {
     uint8_t *b = kz_malloc(len);
@@ -181,6 +179,91 @@ static void test_mutations(const uint8_t *good, size_t len)
     /* Never a crash; most mutations are caught. */
     CHECK(failed > 200);
     CHECK(ok + failed == 400);
+    kz_free(b);
+}
+
+/* 1 if the model's two prediction paths (XGBoost on a frame, our evaluator per row) agree bit
+ * for bit on rows of X, missing values included. */
+static int paths_agree(kz_model *m, const kz_frame *X)
+{
+    size_t n = kz_frame_n_rows(X), p = kz_frame_n_cols(X);
+    double prob[64 * 3], pr[3];
+    float row[3];
+    if (n > 64 || p != 3 || kz_model_predict(m, X, prob, NULL) != KZ_OK) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < p; j++) {
+            row[j] = kz_frame_col(X, j)[i];
+        }
+        if (kz_model_predict_row(m, row, p, pr, NULL) != KZ_OK ||
+            memcmp(pr, prob + 3 * i, sizeof pr) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Random mutations of the booster section, resealed: the bytes XGBoost 1.7.4's loader would trust
+ * (array lengths, child and feature indices, counts). Each file must load or fail cleanly before
+ * XGBoost reads it; a file that loads (a changed threshold, leaf value or statistic) predicts the
+ * same through both paths. Byte values are random or chosen to make lengths and indices extreme. */
+static void test_booster_mutations(const uint8_t *good, size_t len)
+{
+    static const uint8_t EXTREME[] = {0x00, 0x01, 0x02, 0x7f, 0x80, 0xfe, 0xff, 'L', 'l', '['};
+    enum { TRIALS = 1500, ROWS = 40 };
+    uint8_t *b = kz_malloc(len);
+    size_t jn = (size_t)get_u64(good + 16), bn = len - 40 - jn;
+    const char *names[3] = {"alpha", "beta", "gamma"};
+    kz_frame *X = NULL;
+    CHECK(kz_frame_new(ROWS, 3, names, NULL, &X) == KZ_OK);
+    kz_rng r;
+    kz_rng_seed(&r, 77);
+    for (size_t i = 0; X && i < ROWS * 3; i++) {
+        kz_frame_col_mut(X, i % 3)[i / 3] =
+            kz_rng_uniform(&r) < 0.2 ? NAN : (float)kz_rng_normal(&r);
+    }
+    size_t loaded = 0, refused = 0, disagree = 0, by_field[4] = {0, 0, 0, 0};
+    for (int trial = 0; trial < TRIALS; trial++) {
+        memcpy(b, good, len);
+        int k = (int)kz_rng_int(&r, 1, 3);
+        for (int i = 0; i < k; i++) {
+            size_t pos = 40 + jn + (size_t)kz_rng_int(&r, 0, (int64_t)bn - 1);
+            b[pos] = trial % 2 ? (uint8_t)kz_rng_u64(&r)
+                               : EXTREME[kz_rng_int(&r, 0, (int64_t)sizeof EXTREME - 1)];
+        }
+        reseal(b);
+        kz_model *m = NULL;
+        kz_error err;
+        kz_status s = kz_model_load_mem(b, len, &m, &err);
+        CHECK((s == KZ_OK) == (m != NULL));
+        if (s == KZ_OK) {
+            loaded++;
+            disagree += X && !paths_agree(m, X);
+        } else {
+            refused++;
+            CHECK_MSG(s == KZ_ERR_FORMAT && err.msg[0], "status %d: %s", (int)s, err.msg);
+            /* What caught it: the UBJSON reader, a tree check, or the rest of the schema. */
+            by_field[strstr(err.msg, "well-formed") ? 0
+                     : (strcmp(err.field, "left_children") == 0 ||
+                        strcmp(err.field, "parents") == 0 ||
+                        strcmp(err.field, "split_indices") == 0)
+                         ? 1
+                     : strstr(err.msg, "booster:") ? 2
+                                                   : 3]++;
+        }
+        kz_model_free(m);
+    }
+    printf("booster mutations: %zu loaded (all agreeing: %s), %zu refused: %zu by the UBJSON "
+           "reader, %zu by tree structure checks, %zu by other booster checks, %zu elsewhere\n",
+           loaded, disagree ? "NO" : "yes", refused, by_field[0], by_field[1], by_field[2],
+           by_field[3]);
+    CHECK_EQ_INT(loaded + refused, TRIALS);
+    CHECK_EQ_INT(disagree, 0);
+    /* Both outcomes are exercised in volume, and every layer of checks fires. */
+    CHECK(loaded > 100 && refused > 300);
+    CHECK(by_field[0] > 20 && by_field[1] > 20 && by_field[2] > 20);
+    kz_frame_free(X);
     kz_free(b);
 }
 
@@ -245,6 +328,7 @@ int main(void)
     }
     test_corruption(good, len);
     test_mutations(good, len);
+    test_booster_mutations(good, len);
     test_oom(good, len);
     /* hist is deterministic for a given thread count; 1 and 2 threads give the same bytes too. */
     uint8_t *two = small_model(2, &len2);

@@ -1,6 +1,7 @@
 /* Real-data training: Binance BTCUSDT 1h with Binance funding and Hyperliquid open interest
  * (../shared/data/funding_the_fall). Asserts the metrics lie in plausible ranges, prints them next
- * to the baselines, and checks the streaming path (feature state + predict_row) against batch. */
+ * to the baselines, and checks the streaming path (feature state + predict_row, our tree evaluator)
+ * against batch (XGBoost) bit for bit, on every row, before and after a save/load round trip. */
 #include <math.h>
 #include <string.h>
 
@@ -35,6 +36,23 @@ static int load_market(kz_market *m)
     kz_series_free(&fr);
     kz_series_free(&oi);
     return ok ? 1 : -1;
+}
+
+/* Rows of X whose kz_model_predict_row result differs in any bit from prob (n x 3). */
+static size_t rows_differing(kz_model *model, const kz_frame *X, const double *prob)
+{
+    size_t n = kz_frame_n_rows(X), p = kz_frame_n_cols(X), differ = 0;
+    float *row = kz_malloc_array(p, sizeof *row);
+    for (size_t i = 0; row && i < n; i++) {
+        double pr[3];
+        for (size_t j = 0; j < p; j++) {
+            row[j] = kz_frame_col(X, j)[i];
+        }
+        differ += kz_model_predict_row(model, row, p, pr, NULL) != KZ_OK ||
+                  memcmp(pr, prob + 3 * i, sizeof pr) != 0;
+    }
+    kz_free(row);
+    return row ? differ : n;
 }
 
 int main(void)
@@ -118,6 +136,23 @@ int main(void)
             }
         }
         CHECK_EQ_INT(differ, 0);
+        /* Every row of the frame: our evaluator (predict_row) == XGBoost (predict), bit for bit,
+         * on the trained model and on the model read back from its file. */
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        kz_model *back = NULL;
+        CHECK(kz_model_save_mem(model, &buf, &len, &err) == KZ_OK);
+        CHECK(kz_model_load_mem(buf, len, &back, &err) == KZ_OK);
+        CHECK_EQ_INT(rows_differing(model, X, prob), 0);
+        if (back) {
+            double *prob2 = kz_malloc_array(m.bars.n * 3, sizeof *prob2);
+            CHECK(kz_model_predict(back, X, prob2, &err) == KZ_OK);
+            CHECK(memcmp(prob, prob2, m.bars.n * 3 * sizeof *prob) == 0);
+            CHECK_EQ_INT(rows_differing(back, X, prob2), 0);
+            kz_free(prob2);
+        }
+        kz_model_free(back);
+        kz_free(buf);
         kz_free(names);
         kz_free(map);
         kz_free(row);

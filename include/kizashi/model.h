@@ -11,6 +11,7 @@
 
 #include "kizashi/features.h"
 #include "kizashi/market.h"
+#include "kizashi/optim.h"
 #include "kizashi/status.h"
 
 #ifdef __cplusplus
@@ -250,6 +251,11 @@ const kz_label_report *kz_model_label_report(const kz_model *model);
 /* Feature params the model's inputs were computed with (view) and whether raw levels were kept. */
 const kz_feature_params *kz_model_feature_params(const kz_model *model);
 int kz_model_all_features(const kz_model *model);
+/* The class shares {down, range, up} of the model's training segment (what a model that knows
+ * nothing would predict), into prior (written). Returns 1 when the model knows them (they are
+ * stored with its test metrics), else 0 with prior = 1/3 each (a bare-frame model without a test
+ * segment, or NULL). */
+int kz_model_class_priors(const kz_model *model, double prior[KZ_N_CLASSES]);
 /* The model's metadata as a pretty JSON text, as stored in the file (*json kz_malloc'ed). */
 KZ_NODISCARD kz_status kz_model_info_json(const kz_model *model, char **json);
 
@@ -328,6 +334,79 @@ KZ_NODISCARD kz_status kz_walkforward(const kz_market *m,
                                       kz_error *err);
 /* The result as JSON (*json kz_malloc'ed). */
 KZ_NODISCARD kz_status kz_wf_result_to_json(const kz_wf_result *r, char **json);
+
+/* ---------------------------------------------------------------- hyper-parameter tuning */
+/* Bayesian tuning (GP, kizashi/optim.h) of the booster over SPEC §5's ML space. The objective
+ * never reads the test segment: it is computed on a view of the market's first split.test_begin
+ * bars only (the split kz_model_train would use), so the final model's test metrics remain an
+ * out-of-sample estimate. Model -> optim is a dependency on a leaf module (optim needs only core). */
+typedef enum kz_tune_objective {
+    KZ_TUNE_VALID,       /* validation mlogloss at the best round of base->split (default) */
+    KZ_TUNE_WALKFORWARD, /* mean fold mlogloss of kz_walkforward on the train + valid prefix */
+    KZ_TUNE_OBJECTIVE_COUNT
+} kz_tune_objective;
+
+/* "valid" "walkforward"; "?" when invalid. The parser returns KZ_ERR_INVALID otherwise. */
+const char *kz_tune_objective_str(kz_tune_objective o);
+KZ_NODISCARD kz_status kz_tune_objective_parse(const char *s, kz_tune_objective *out);
+
+/* Called after each evaluation: bp = the booster evaluated (borrowed), score = its objective
+ * (NaN when the training failed), best = the best score so far. Return non-zero to stop: the
+ * call then fails with KZ_ERR_CANCELLED (*bo_out still holds the history so far). */
+typedef int (*kz_tune_progress_fn)(size_t iteration,
+                                   size_t n_calls,
+                                   const kz_booster_params *bp,
+                                   double score,
+                                   double best,
+                                   void *ud);
+
+typedef struct kz_tune_params {
+    size_t n_calls;              /* evaluations, 1..100000 (default 30, SPEC §5) */
+    kz_tune_objective objective; /* default KZ_TUNE_VALID */
+    kz_walkforward_params wf;    /* walk-forward objective (default kz_walkforward_params_default) */
+    kz_bo_params bo;             /* optimiser (default kz_bo_params_default; seed 42 as SPEC) */
+    kz_tune_progress_fn progress; /* optional */
+    void *progress_ud;
+} kz_tune_params;
+
+kz_tune_params kz_tune_params_default(void);
+
+/* The tuned dimensions, in this order (SPEC §5's default ML space; learning_rate log-uniform). */
+#define KZ_TUNE_N_DIMS 5
+/* num_leaves int [10, 100], learning_rate real [0.01, 0.3] log-uniform, feature_fraction and
+ * bagging_fraction real [0.5, 1], min_data_in_leaf int [5, 50]. *out freed with kz_space_free. */
+KZ_NODISCARD kz_status kz_model_tune_space(kz_space **out, kz_error *err);
+/* Copy point x (KZ_TUNE_N_DIMS values in the space's order, borrowed) into bp's fields. */
+void kz_model_tune_apply(const double *x, kz_booster_params *bp);
+
+typedef struct kz_tune_result {
+    kz_booster_params best; /* base booster with the best point applied */
+    double best_score;      /* its objective value (validation or walk-forward mlogloss) */
+    size_t best_iteration;  /* 0-based evaluation index */
+    size_t n_evals, n_failed;
+    kz_tune_objective objective;
+    uint64_t seed;      /* the optimiser's seed */
+    kz_split split;     /* the whole market's split (what kz_model_train uses) */
+    size_t n_bars_seen; /* bars the objective read: [0, split.test_begin) */
+} kz_tune_result;
+
+/* Minimise the objective over the tune space on market m (borrowed). base (may be NULL =
+ * defaults) gives the features, labels, split and every booster parameter outside the space
+ * (rounds, early stopping, threads, seed); its per-round progress is not called. tp may be NULL
+ * (defaults). out written. bo_out optional: the optimiser with the full history (kz_bo_eval_get,
+ * kz_bo_save_json, kz_bo_plot_svg; free with kz_bo_free), also set on KZ_ERR_CANCELLED and
+ * KZ_ERR_RANGE. Errors: KZ_ERR_INVALID (params, naming the field), KZ_ERR_RANGE (too few bars,
+ * or no evaluation succeeded: the last failure's message in err), KZ_ERR_CANCELLED,
+ * KZ_ERR_NOMEM. */
+KZ_NODISCARD kz_status kz_model_tune(const kz_market *m,
+                                     const kz_train_params *base,
+                                     const kz_tune_params *tp,
+                                     kz_tune_result *out,
+                                     kz_bo **bo_out,
+                                     kz_error *err);
+/* The result as JSON: objective, score, iteration, seed, split, bars seen and "params" = the five
+ * tuned values by their SPEC names (*json kz_malloc'ed). */
+KZ_NODISCARD kz_status kz_tune_result_to_json(const kz_tune_result *r, char **json);
 
 #ifdef __cplusplus
 }

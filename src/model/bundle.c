@@ -652,7 +652,14 @@ read_metadata(const cJSON *root, const uint8_t *bst, size_t bn, kz_model **out, 
         }
     }
     if (r->s == KZ_OK) {
+        /* Validate every byte XGBoost would trust before it sees the buffer. */
+        r->s = model_forest_build(bst, bn, p, &m->forest, err);
+    }
+    if (r->s == KZ_OK) {
         r->s = xgb_load(bst, bn, p, &m->booster, err);
+    }
+    if (r->s == KZ_OK) {
+        r->s = model_forest_check(m, err);
     }
     if (r->s != KZ_OK) {
         kz_model_free(m);

@@ -73,6 +73,7 @@ void kz_model_free(kz_model *m)
     kz_free(m->importance);
     kz_free(m->rowbuf);
     xgb_free(m->booster);
+    model_forest_free(m->forest);
     kz_free(m);
 }
 
@@ -180,6 +181,24 @@ const kz_feature_params *kz_model_feature_params(const kz_model *m)
 int kz_model_all_features(const kz_model *m)
 {
     return m ? m->all_features : 0;
+}
+
+int kz_model_class_priors(const kz_model *m, double prior[KZ_N_CLASSES])
+{
+    /* train.c passes the training segment's class shares to the test metrics as the baseline
+     * prior, and the bundle saves them; with no test rows they were never recorded. */
+    int known = m && m->metrics.n > 0;
+    double sum = 0.0;
+    for (int c = 0; known && c < KZ_N_CLASSES; c++) {
+        double v = m->metrics.prior[c];
+        known = isfinite(v) && v >= 0.0 && v <= 1.0;
+        sum += v;
+    }
+    known = known && fabs(sum - 1.0) <= 1e-6;
+    for (int c = 0; c < KZ_N_CLASSES; c++) {
+        prior[c] = known ? m->metrics.prior[c] : 1.0 / KZ_N_CLASSES;
+    }
+    return known;
 }
 
 /* ---------------------------------------------------------------- feature selection */
@@ -366,13 +385,14 @@ kz_status kz_model_predict_row(
         return model_fail(err, KZ_ERR_MISMATCH, "row", "row has %zu values, the model %zu features",
                           n, m->n_features);
     }
-    /* One row: a thread pool only adds wake-up latency (the streaming path's p99). */
-    kz_status s = use_threads(m, 1, err);
-    if (s != KZ_OK) {
-        return s;
+    if (!m->forest) {
+        return model_fail(err, KZ_ERR_INVALID, "model", "untrained model");
     }
     for (size_t j = 0; j < n; j++) {
         m->rowbuf[j] = (float)(((double)row[j] - m->mean[j]) / m->scale[j]);
     }
-    return xgb_predict(m->booster, m->rowbuf, 1, n, prob, err);
+    /* Our evaluator, bit-identical to XGBoost's prediction (tested), without XGBoost's JSON
+     * configuration parsing and thread pool on every call: the streaming path's latency. */
+    model_forest_predict(m->forest, m->rowbuf, prob);
+    return KZ_OK;
 }

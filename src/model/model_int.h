@@ -11,14 +11,15 @@
 /* The model: features, scaler, booster, and the metadata written to the .kzm file. */
 struct kz_model {
     size_t n_features;
-    char **names;       /* n_features strings */
-    double *mean;       /* scaler, n_features */
-    double *scale;      /* scaler, n_features */
-    double *importance; /* total gain, n_features */
-    void *booster;      /* XGBoost BoosterHandle (only xgb.c looks inside) */
-    float *rowbuf;      /* n_features scratch for kz_model_predict_row */
-    int pred_threads;   /* threads the booster predicts with now; -1 = not set by us */
-    int n_rounds;       /* rounds kept = best_round + 1 */
+    char **names;                /* n_features strings */
+    double *mean;                /* scaler, n_features */
+    double *scale;               /* scaler, n_features */
+    double *importance;          /* total gain, n_features */
+    void *booster;               /* XGBoost BoosterHandle (only xgb.c looks inside) */
+    struct model_forest *forest; /* the same trees, flattened for kz_model_predict_row */
+    float *rowbuf;               /* n_features scratch for kz_model_predict_row */
+    int pred_threads;            /* threads the booster predicts with now; -1 = not set by us */
+    int n_rounds;                /* rounds kept = best_round + 1 */
     double valid_loss;
     double train_seconds;
     kz_metrics metrics;
@@ -65,10 +66,81 @@ struct cJSON *model_metrics_json(const kz_metrics *m);
 /* Print o (pretty or compact) into *json (kz_malloc'ed) and delete o; KZ_ERR_NOMEM. */
 kz_status model_json_text(struct cJSON *o, int pretty, char **json);
 
-/* ---- ubj.c */
-/* 1 if buf is one well-formed UBJSON object spanning len bytes (lengths, counts and nesting
- * checked), else 0. */
-int model_ubj_valid(const uint8_t *buf, size_t len);
+/* ---- ubj.c: the strict UBJSON subset XGBoost 1.7 writes, parsed into a table of values */
+typedef enum ubj_kind {
+    UBJ_INT,
+    UBJ_FLOAT,
+    UBJ_BOOL,
+    UBJ_NULL,
+    UBJ_STR,
+    UBJ_ARRAY,
+    UBJ_TYPED,
+    UBJ_OBJECT
+} ubj_kind;
+
+typedef struct ubj_val {
+    ubj_kind kind;
+    uint8_t elem;       /* UBJ_TYPED: element marker 'U' (u8), 'l' (i32), 'L' (i64), 'd' (f32) */
+    const uint8_t *key; /* item of an object: its key (not NUL-terminated), else NULL */
+    size_t key_len;
+    const uint8_t *data; /* UBJ_STR: the bytes; UBJ_TYPED: the big-endian elements */
+    size_t n;            /* UBJ_STR: bytes; UBJ_ARRAY/UBJ_OBJECT: items; UBJ_TYPED: elements */
+    int64_t i;           /* UBJ_INT, UBJ_BOOL */
+    double f;            /* UBJ_FLOAT */
+    size_t first, next;  /* table indices: first item of a container, next sibling (0 = none) */
+} ubj_val;
+
+typedef struct ubj_doc {
+    ubj_val *v; /* v[0] is the root object */
+    size_t n;
+} ubj_doc;
+
+/* Parse buf (one object spanning len bytes). KZ_ERR_FORMAT or KZ_ERR_NOMEM; doc views buf. */
+kz_status model_ubj_parse(const uint8_t *buf, size_t len, ubj_doc *doc);
+void model_ubj_free(ubj_doc *doc);
+/* Items of an array or object, in file order (NULL after the last or for a scalar). */
+const ubj_val *model_ubj_first(const ubj_doc *doc, const ubj_val *v);
+const ubj_val *model_ubj_next(const ubj_doc *doc, const ubj_val *item);
+int model_ubj_key_is(const ubj_val *item, const char *key);
+/* The first item of object obj named key; NULL if absent or obj is not an object. */
+const ubj_val *model_ubj_get(const ubj_doc *doc, const ubj_val *obj, const char *key);
+/* 1 if obj is an object whose keys are exactly keys[0..n_keys), each once. */
+int model_ubj_keys_exactly(const ubj_doc *doc,
+                           const ubj_val *obj,
+                           const char *const *keys,
+                           size_t n_keys);
+/* Element k of an integer typed array ('U', 'l', 'L'); a big-endian float32. */
+int64_t model_ubj_int(const ubj_val *v, size_t k);
+float model_ubj_f32(const uint8_t *p);
+
+/* ---- forest.c: the booster's trees as flat arrays, our single-row evaluator */
+typedef struct model_node {
+    int32_t left;  /* left child (absolute index); the right child is left + 1; -1 = leaf */
+    uint32_t feat; /* split feature, bit 31 = missing goes left */
+    float value;   /* split threshold (go left if x < value), or the leaf value */
+} model_node;
+
+typedef struct model_forest {
+    size_t n_trees, n_nodes, n_features;
+    model_node *nodes; /* every tree's nodes, tree after tree */
+    uint32_t *root;    /* n_trees: the index of each tree's root in nodes */
+    uint8_t *group;    /* n_trees: the class each tree adds to */
+    float base_score;  /* the initial margin of every class */
+} model_forest;
+
+/* Validate everything XGBoost 1.7.4's loader would trust in UBJSON booster bytes (the exact key
+ * sets, types, lengths, a 3-class multi:softprob gbtree over p features, every tree a tree) and
+ * flatten the trees. KZ_ERR_FORMAT naming the part at fault, KZ_ERR_NOMEM. */
+kz_status
+model_forest_build(const uint8_t *buf, size_t len, size_t p, model_forest **out, kz_error *err);
+void model_forest_free(model_forest *f);
+/* {down, range, up} of one scaled row (p floats, NaN = missing), bit-identical to XGBoost's
+ * prediction: float32 margins summed in tree order from base_score, XGBoost's float softmax. */
+void model_forest_predict(const model_forest *f, const float *x, double prob[KZ_N_CLASSES]);
+/* The forest of m's booster (after training), into m->forest. */
+kz_status model_attach_forest(kz_model *m, kz_error *err);
+/* Load-time cross-check: XGBoost and the forest agree bit for bit on a few probe rows. */
+kz_status model_forest_check(kz_model *m, kz_error *err);
 
 /* ---- xgb.c */
 /* One training set for xgb_train: row-major X (n x p), labels, optional weights. */
@@ -101,7 +173,7 @@ xgb_predict(void *booster, const float *X, size_t n, size_t p, double *prob, kz_
 kz_status xgb_importance(void *booster, size_t p, double *out, kz_error *err);
 /* UBJSON model bytes (kz_malloc'ed copy). */
 kz_status xgb_save(void *booster, uint8_t **buf, size_t *len, kz_error *err);
-/* A booster from UBJSON bytes; checks the feature count and 3 classes. */
+/* A booster from UBJSON bytes that model_forest_build accepted; checks features and rounds. */
 kz_status xgb_load(const uint8_t *buf, size_t len, size_t p, void **booster, kz_error *err);
 /* Prediction threads (0 = XGBoost's default, all cores). */
 kz_status xgb_set_threads(void *booster, int threads, kz_error *err);

@@ -209,6 +209,9 @@ kz_status kz_model_train_frame(const kz_frame *X,
         goto fail;
     }
     m->booster = xo.booster;
+    if ((s = model_attach_forest(m, err)) != KZ_OK) {
+        goto fail;
+    }
     m->n_rounds = xo.best_round + 1;
     m->valid_loss = xo.best_valid_loss;
     m->bparams = *bp;

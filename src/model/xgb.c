@@ -3,7 +3,6 @@
  * prediction, gain importance and UBJSON (de)serialisation. Every call is checked and
  * XGBGetLastError() is copied into the caller's kz_error at once; XGBoost's buffers are copied
  * before the next call. */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -376,131 +375,6 @@ fail:
     return s;
 }
 
-/* ---------------------------------------------------------------- loaded-model validation */
-/* XGBoost 1.7's predictor trusts the trees it loaded (child indices, split features): a file
- * with a valid checksum but damaged trees would crash it. So each tree of the loaded model is
- * checked in its JSON form before the first prediction. */
-static long str_num(const cJSON *o, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsString(it) && it->valuestring) {
-        char *end = NULL;
-        long v = strtol(it->valuestring, &end, 10);
-        return (end && !*end && end != it->valuestring) ? v : -1;
-    }
-    return cJSON_IsNumber(it) ? (long)it->valuedouble : -1;
-}
-
-/* Integer array `key` of exactly n values into out (caller-allocated n); 0 on success. */
-static int int_array(const cJSON *t, const char *key, long n, long *out)
-{
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(t, key);
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n) {
-        return -1;
-    }
-    long i = 0;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, a)
-    {
-        if (!cJSON_IsNumber(v)) {
-            return -1;
-        }
-        out[i++] = (long)v->valuedouble;
-    }
-    return 0;
-}
-
-static int nodes_ok(const cJSON *t, long n, long p, long *buf, unsigned char *seen);
-
-/* One tree: sizes agree, every internal node has two children inside the tree, each node is
- * reached exactly once from the root, split features exist, splits are numerical. */
-static int tree_ok(const cJSON *t, long p)
-{
-    long n = str_num(cJSON_GetObjectItemCaseSensitive(t, "tree_param"), "num_nodes");
-    if (n < 1 || n > (1L << 24)) {
-        return 0;
-    }
-    long *buf = kz_malloc_array((size_t)n * 4, sizeof *buf);
-    unsigned char *seen = kz_calloc((size_t)n, 1);
-    int ok = buf && seen && nodes_ok(t, n, p, buf, seen);
-    kz_free(buf);
-    kz_free(seen);
-    return ok;
-}
-
-static int nodes_ok(const cJSON *t, long n, long p, long *buf, unsigned char *seen)
-{
-    long *left = buf, *right = buf + n, *feat = buf + 2 * n, *type = buf + 3 * n;
-    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(t, "split_conditions");
-    const cJSON *dl = cJSON_GetObjectItemCaseSensitive(t, "default_left");
-    if (int_array(t, "left_children", n, left) || int_array(t, "right_children", n, right) ||
-        int_array(t, "split_indices", n, feat) || int_array(t, "split_type", n, type) ||
-        !cJSON_IsArray(sc) || cJSON_GetArraySize(sc) != n || !cJSON_IsArray(dl) ||
-        cJSON_GetArraySize(dl) != n) {
-        return 0;
-    }
-    seen[0] = 1;
-    long reached = 1;
-    for (long i = 0; i < n; i++) {
-        if (left[i] == -1 && right[i] == -1) {
-            continue;
-        }
-        if (!seen[i] || left[i] < 1 || left[i] >= n || right[i] < 1 || right[i] >= n ||
-            left[i] == right[i] || seen[left[i]] || seen[right[i]] || feat[i] < 0 || feat[i] >= p ||
-            type[i] != 0) {
-            return 0;
-        }
-        /* Children come after their parent (XGBoost appends new nodes), so one forward pass
-         * visits every reachable node after its parent. */
-        if (left[i] <= i || right[i] <= i) {
-            return 0;
-        }
-        seen[left[i]] = seen[right[i]] = 1;
-        reached += 2;
-    }
-    return reached == n;
-}
-
-static kz_status check_trees(BoosterHandle b, size_t p, kz_error *err)
-{
-    kz_status s = KZ_OK;
-    bst_ulong n = 0;
-    const char *raw = NULL;
-    cJSON *root = NULL;
-    XCALL(XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &n, &raw), "model JSON");
-    root = cJSON_ParseWithLength(raw, (size_t)n); /* parsed (copied) before any other call */
-    const cJSON *lm = cJSON_GetObjectItemCaseSensitive(root, "learner");
-    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(lm, "learner_model_param");
-    const cJSON *gb = cJSON_GetObjectItemCaseSensitive(lm, "gradient_booster");
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(gb, "model");
-    const cJSON *trees = cJSON_GetObjectItemCaseSensitive(model, "trees");
-    const cJSON *info = cJSON_GetObjectItemCaseSensitive(model, "tree_info");
-    if (str_num(mp, "num_class") != KZ_N_CLASSES || str_num(mp, "num_feature") != (long)p ||
-        !cJSON_IsArray(trees) || !cJSON_IsArray(info) ||
-        cJSON_GetArraySize(trees) != cJSON_GetArraySize(info) || cJSON_GetArraySize(trees) < 1) {
-        s = model_fail(err, KZ_ERR_FORMAT, "booster",
-                       "booster is not a 3-class tree model over "
-                       "%zu features",
-                       p);
-        goto fail;
-    }
-    int k = 0;
-    const cJSON *t;
-    cJSON_ArrayForEach(t, trees)
-    {
-        const cJSON *cls = cJSON_GetArrayItem(info, k);
-        if (!cJSON_IsNumber(cls) || cls->valuedouble < 0 || cls->valuedouble >= KZ_N_CLASSES ||
-            !tree_ok(t, (long)p)) {
-            s = model_fail(err, KZ_ERR_FORMAT, "booster", "tree %d of the booster is malformed", k);
-            goto fail;
-        }
-        k++;
-    }
-fail:
-    cJSON_Delete(root);
-    return s;
-}
-
 kz_status xgb_load(const uint8_t *buf, size_t len, size_t p, void **booster, kz_error *err)
 {
     kz_status s = KZ_OK;
@@ -508,11 +382,7 @@ kz_status xgb_load(const uint8_t *buf, size_t len, size_t p, void **booster, kz_
     bst_ulong nf = 0;
     int rounds = 0;
     *booster = NULL;
-    if (!model_ubj_valid(buf, len)) {
-        return model_fail(err, KZ_ERR_FORMAT, "booster",
-                          "booster section is not well-formed "
-                          "UBJSON");
-    }
+    /* buf passed model_forest_build: XGBoost only reads what that validated. */
     XCALL(XGBoosterCreate(NULL, 0, &b), "XGBoosterCreate");
     XCALL(XGBoosterLoadModelFromBuffer(b, buf, (bst_ulong)len), "XGBoosterLoadModelFromBuffer");
     XCALL(XGBoosterGetNumFeature(b, &nf), "XGBoosterGetNumFeature");
@@ -524,28 +394,6 @@ kz_status xgb_load(const uint8_t *buf, size_t len, size_t p, void **booster, kz_
         goto fail;
     }
     XCALL(XGBoosterSetParam(b, "verbosity", "0"), "verbosity");
-    if ((s = check_trees(b, p, err)) != KZ_OK) {
-        goto fail;
-    }
-    /* The file must hold a 3-class probability model: predict one all-missing row and check. */
-    float *row = kz_malloc_array(p ? p : 1, sizeof *row);
-    double prob[KZ_N_CLASSES];
-    if (!row) {
-        s = model_fail(err, KZ_ERR_NOMEM, "", "out of memory");
-        goto fail;
-    }
-    for (size_t j = 0; j < p; j++) {
-        row[j] = NAN;
-    }
-    s = xgb_predict(b, row, 1, p, prob, err);
-    kz_free(row);
-    if (s != KZ_OK) {
-        goto fail;
-    }
-    if (!(fabs(prob[0] + prob[1] + prob[2] - 1.0) < 1e-4)) {
-        s = model_fail(err, KZ_ERR_FORMAT, "booster", "booster is not a 3-class softprob model");
-        goto fail;
-    }
     *booster = b;
     return KZ_OK;
 fail:
