@@ -153,3 +153,75 @@ char *cli_fmt_double(double v, char *buf)
     }
     return buf;
 }
+
+/* ---------------------------------------------------------------- market selection, metrics */
+
+void cli_market_args_init(cli_market_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->tf_s = "1h";
+    a->lo = kz_load_opts_default();
+}
+
+int cli_load_market(const cli_ctx *ctx, const char *usage, const cli_market_args *d, kz_market *m)
+{
+    if (!d->exchange || !d->symbol) {
+        return cli_usage_error(usage, "--exchange and --symbol are required");
+    }
+    kz_timeframe tf;
+    int64_t from = INT64_MIN, to = INT64_MAX;
+    int rc;
+    if ((rc = cli_parse_tf(usage, "timeframe", d->tf_s, &tf)) != CLI_CONTINUE ||
+        (d->from_s && (rc = cli_parse_time(usage, "from", d->from_s, &from)) != CLI_CONTINUE) ||
+        (d->to_s && (rc = cli_parse_time(usage, "to", d->to_s, &to)) != CLI_CONTINUE)) {
+        return rc;
+    }
+    kz_store *st = NULL;
+    if ((rc = cli_open_store(ctx, &st)) != CLI_CONTINUE) {
+        return rc;
+    }
+    memset(m, 0, sizeof *m);
+    if (kz_store_load_market(st, d->exchange, d->symbol, tf, from, to, &d->lo, m) != KZ_OK) {
+        rc = cli_store_error(st, "load market");
+        kz_store_close(st);
+        return rc;
+    }
+    kz_store_close(st);
+    return CLI_CONTINUE;
+}
+
+static const char *const CLASS_NAMES[KZ_N_CLASSES] = {"down", "range", "up"};
+
+void cli_print_metrics(const kz_metrics *m, int details)
+{
+    printf("test rows %zu\n", m->n);
+    printf("%-20s %10s %10s\n", "metric", "model", "baseline");
+    printf("%-20s %10.4f %10.4f\n", "accuracy", m->accuracy, m->baseline_accuracy);
+    printf("%-20s %10.4f %10.4f\n", "balanced accuracy", m->balanced_accuracy,
+           m->baseline_balanced_accuracy);
+    printf("%-20s %10.4f %10.4f\n", "macro F1", m->macro_f1, m->baseline_macro_f1);
+    printf("%-20s %10.4f %10.4f\n", "mlogloss", m->mlogloss, m->baseline_mlogloss);
+    printf("(baseline: always '%s' for accuracy/F1; training class shares for mlogloss)\n",
+           CLASS_NAMES[m->baseline_class]);
+    if (!details) {
+        return;
+    }
+    printf("\n%-6s %9s %9s %9s %8s   confusion (pred down/range/up)\n", "class", "precision",
+           "recall", "F1", "support");
+    for (int c = 0; c < KZ_N_CLASSES; c++) {
+        printf("%-6s %9.4f %9.4f %9.4f %8zu   %6zu %6zu %6zu\n", CLASS_NAMES[c], m->precision[c],
+               m->recall[c], m->f1[c], m->support[c], m->confusion[c][0], m->confusion[c][1],
+               m->confusion[c][2]);
+    }
+    printf("\ncalibration    P(up): predicted -> observed (n)    P(down): predicted -> observed "
+           "(n)\n");
+    for (int k = 0; k < KZ_CALIB_BINS; k++) {
+        const kz_calib_bin *u = &m->calib_up[k], *d = &m->calib_down[k];
+        if (u->count == 0 && d->count == 0) {
+            continue;
+        }
+        printf("[%.1f, %.1f)     %6.3f -> %6.3f (%5zu)          %6.3f -> %6.3f (%5zu)\n", k / 10.0,
+               (k + 1) / 10.0, u->mean_pred, u->observed, u->count, d->mean_pred, d->observed,
+               d->count);
+    }
+}

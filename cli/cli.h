@@ -62,6 +62,44 @@ int cli_store_error(const kz_store *st, const char *what);
  * buf holds at least 32 bytes. Returns buf. */
 char *cli_fmt_double(double v, char *buf);
 
+/* ---- the market selection every data verb shares (--exchange --symbol --timeframe --from --to
+ * --funding-exchange --oi-exchange) */
+typedef struct cli_market_args {
+    const char *exchange, *symbol, *tf_s, *from_s, *to_s;
+    kz_load_opts lo; /* funding_exchange / oi_exchange point into argv */
+} cli_market_args;
+
+/* Usage lines for the options below. */
+#define CLI_MARKET_USAGE                                                                           \
+    "data:\n"                                                                                      \
+    "  --exchange NAME           exchange of the bars (required)\n"                                \
+    "  --symbol SYMBOL           instrument (required)\n"                                          \
+    "  --timeframe TF            1m 5m 15m 30m 1h 4h 1d (default 1h)\n"                            \
+    "  --from TIME, --to TIME    bars with from <= open time < to\n"                               \
+    "  --funding-exchange NAME   funding rate from another exchange (default: the bars')\n"        \
+    "  --oi-exchange NAME        open interest from another exchange (e.g. hyperliquid)\n"         \
+    "  --db PATH                 database file\n"
+
+/* cli_opt rows for a cli_market_args `a` (an lvalue). */
+#define CLI_MARKET_OPTS(a)                                                                         \
+    {"exchange", CLI_STR, &(a).exchange, NULL}, {"symbol", CLI_STR, &(a).symbol, NULL},            \
+        {"timeframe", CLI_STR, &(a).tf_s, NULL}, {"from", CLI_STR, &(a).from_s, NULL},             \
+        {"to", CLI_STR, &(a).to_s, NULL},                                                          \
+        {"funding-exchange", CLI_STR, &(a).lo.funding_exchange, NULL},                             \
+    {                                                                                              \
+        "oi-exchange", CLI_STR, &(a).lo.oi_exchange, NULL                                          \
+    }
+
+/* Defaults: timeframe 1h, kz_load_opts_default(). */
+void cli_market_args_init(cli_market_args *a);
+/* Validate the selection and load the market from the store into *m (zeroed first). Returns
+ * CLI_CONTINUE, or the exit code after printing why (usage error 2, store error 1). */
+int cli_load_market(const cli_ctx *ctx, const char *usage, const cli_market_args *a, kz_market *m);
+
+/* Print a model's test metrics next to the naive baselines; `details` adds the per-class table,
+ * the confusion matrix and the calibration bins. */
+void cli_print_metrics(const kz_metrics *m, int details);
+
 /* Verbs (one file each). */
 int cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cmd_data(cli_ctx *ctx, int argc, char **argv);

@@ -20,19 +20,14 @@ static const char USAGE[] =
     "\n"
     "options:\n"
     "  --list                    list the features: name, group, window, inputs\n"
-    "  --exchange NAME           exchange of the bars (default binance)\n"
-    "  --symbol SYMBOL           instrument\n"
-    "  --timeframe TF            1m 5m 15m 30m 1h 4h 1d (default 1h)\n"
     "  --groups LIST             comma-separated groups (default all): price, volatility, volume,\n"
     "                            funding, open_interest, composite, regime, momentum, pattern,\n"
     "                            time, mtf\n"
-    "  --from TIME, --to TIME    bars with from <= open time < to (ISO-8601 or epoch ms); the\n"
-    "                            features see only these bars, so early rows are warm-up\n"
-    "  --funding-exchange NAME   take funding from another exchange (default: the bars')\n"
-    "  --oi-exchange NAME        take open interest from another exchange (e.g. hyperliquid)\n"
     "  --short-ma N --long-ma N --volatility N --momentum N --volume N\n"
     "                            lookbacks (defaults 10 50 20 14 20)\n"
-    "  --db PATH                 database file\n";
+    "\n" CLI_MARKET_USAGE
+    "(the features see only the bars of --from..--to: early rows are warm-up;\n"
+    "--exchange defaults to binance here)\n";
 
 static int print_list(void)
 {
@@ -99,25 +94,16 @@ static int parse_lookback(const char *opt, const char *s, int *dst)
 
 int cmd_features(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *exchange = "binance", *symbol = NULL, *tf_s = "1h", *from_s = NULL, *to_s = NULL;
+    cli_market_args mk;
+    cli_market_args_init(&mk);
+    mk.exchange = "binance";
     const char *groups_s = NULL, *lb_s[5] = {NULL, NULL, NULL, NULL, NULL};
-    kz_load_opts lo = kz_load_opts_default();
     int list = 0, n_pos = 0;
     const cli_opt opts[] = {
-        {"list", CLI_FLAG, NULL, &list},
-        {"exchange", CLI_STR, &exchange, NULL},
-        {"symbol", CLI_STR, &symbol, NULL},
-        {"timeframe", CLI_STR, &tf_s, NULL},
-        {"groups", CLI_STR, &groups_s, NULL},
-        {"from", CLI_STR, &from_s, NULL},
-        {"to", CLI_STR, &to_s, NULL},
-        {"funding-exchange", CLI_STR, &lo.funding_exchange, NULL},
-        {"oi-exchange", CLI_STR, &lo.oi_exchange, NULL},
-        {"short-ma", CLI_STR, &lb_s[0], NULL},
-        {"long-ma", CLI_STR, &lb_s[1], NULL},
-        {"volatility", CLI_STR, &lb_s[2], NULL},
-        {"momentum", CLI_STR, &lb_s[3], NULL},
-        {"volume", CLI_STR, &lb_s[4], NULL},
+        {"list", CLI_FLAG, NULL, &list},       CLI_MARKET_OPTS(mk),
+        {"groups", CLI_STR, &groups_s, NULL},  {"short-ma", CLI_STR, &lb_s[0], NULL},
+        {"long-ma", CLI_STR, &lb_s[1], NULL},  {"volatility", CLI_STR, &lb_s[2], NULL},
+        {"momentum", CLI_STR, &lb_s[3], NULL}, {"volume", CLI_STR, &lb_s[4], NULL},
     };
     int rc = cli_parse(ctx, argc, argv, opts, sizeof opts / sizeof opts[0], USAGE, &n_pos);
     if (rc != CLI_CONTINUE) {
@@ -129,13 +115,11 @@ int cmd_features(cli_ctx *ctx, int argc, char **argv)
     if (list) {
         return print_list();
     }
-    if (!symbol) {
+    if (!mk.symbol) {
         return cli_usage_error(USAGE, "--symbol is required (or --list)");
     }
     kz_feature_params p = kz_feature_params_default();
     kz_error err;
-    kz_timeframe tf;
-    int64_t from = INT64_MIN, to = INT64_MAX;
     int *lb[5] = {&p.short_ma, &p.long_ma, &p.volatility, &p.momentum, &p.volume};
     static const char *const lb_names[5] = {"short-ma", "long-ma", "volatility", "momentum",
                                             "volume"};
@@ -144,29 +128,16 @@ int cmd_features(cli_ctx *ctx, int argc, char **argv)
             return rc;
         }
     }
-    if ((rc = cli_parse_tf(USAGE, "timeframe", tf_s, &tf)) != CLI_CONTINUE ||
-        (from_s && (rc = cli_parse_time(USAGE, "from", from_s, &from)) != CLI_CONTINUE) ||
-        (to_s && (rc = cli_parse_time(USAGE, "to", to_s, &to)) != CLI_CONTINUE)) {
-        return rc;
-    }
     if (groups_s && kz_feature_groups_parse(groups_s, &p.groups, &err) != KZ_OK) {
         return cli_usage_error(USAGE, "--groups: %s", err.msg);
     }
     if (kz_feature_params_check(&p, &err) != KZ_OK) {
         return cli_usage_error(USAGE, "%s", err.msg);
     }
-    kz_store *st = NULL;
-    if ((rc = cli_open_store(ctx, &st)) != CLI_CONTINUE) {
-        return rc;
-    }
     kz_market m;
-    memset(&m, 0, sizeof m);
-    if (kz_store_load_market(st, exchange, symbol, tf, from, to, &lo, &m) != KZ_OK) {
-        rc = cli_store_error(st, "features");
-        kz_store_close(st);
+    if ((rc = cli_load_market(ctx, USAGE, &mk, &m)) != CLI_CONTINUE) {
         return rc;
     }
-    kz_store_close(st);
     kz_frame *f = NULL;
     kz_feature_report rep;
     if (kz_features_compute(&m, &p, &f, &rep, &err) != KZ_OK) {

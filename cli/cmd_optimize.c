@@ -1,10 +1,12 @@
-/* `kizashi optimize bench|run`: the Bayesian optimiser's benchmark table (the same as
- * bench/bench_bayesopt) and a single run on a standard test function with JSON save, resume and
- * an SVG convergence plot. */
+/* `kizashi optimize bench|run|ml`: the Bayesian optimiser's benchmark table (the same as
+ * bench/bench_bayesopt), a single run on a standard test function with JSON save, resume and an
+ * SVG convergence plot, and the tuning of the model's hyper-parameters on stored market data. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kizashi/model.h"
 #include "kizashi/optim.h"
 
 #include "cli.h"
@@ -12,28 +14,52 @@
 static const char USAGE[] =
     "usage: kizashi optimize bench [options]\n"
     "       kizashi optimize run --function NAME [options]\n"
+    "       kizashi optimize ml --symbol SYMBOL [options]\n"
     "\n"
     "bench: Branin and Hartmann-6 over several seeds; median/min/max best value after 50 and\n"
     "       100 evaluations, median ms per iteration (GP fit + acquisition), next to the\n"
     "       scikit-optimize reference and the targets of issue 8.\n"
     "run:   minimise one test function (branin hartmann3 hartmann6 rosenbrock) and print the\n"
     "       best point; --json saves the run, --resume continues a saved run exactly.\n"
+    "ml:    tune num_leaves, learning_rate (log), feature_fraction, bagging_fraction and\n"
+    "       min_data_in_leaf (SPEC 5's space) by minimising the validation (or walk-forward)\n"
+    "       mlogloss; only the bars before the test segment are read while tuning. Then trains\n"
+    "       the final model with the best params and prints its TEST metrics once.\n"
     "\n"
     "options:\n"
     "  --seeds N          bench: seeds 1..N (default 10)\n"
-    "  --calls N          run: total evaluations (default 50)\n"
-    "  --seed N           run: random seed (default 42)\n"
+    "  --calls N          run: total evaluations (default 50); ml: trainings (default 30)\n"
+    "  --seed N           run, ml: random seed (default 42)\n"
     "  --batch Q          run: points suggested per batch (constant liar, default 1)\n"
     "  --acq NAME         ei pi lcb hedge (default ei)\n"
     "  --init NAME        initial design: sobol lhs random (default sobol)\n"
-    "  --initial N        initial design size (default 10)\n"
-    "  --json FILE        run: save the run (params, history, convergence) as JSON\n"
+    "  --initial N        initial design size (default 10; ml: min(10, calls/3) as SPEC 5)\n"
+    "  --json FILE        run, ml: save the run (params, history, convergence) as JSON\n"
     "  --resume FILE      run: continue the run saved in FILE up to --calls evaluations\n"
-    "  --plot FILE        run: write the convergence plot as SVG\n";
+    "  --plot FILE        run, ml: write the convergence plot as SVG\n"
+    "ml options:\n"
+    "  --exchange NAME    exchange of the bars (default binance)\n"
+    "  --symbol SYMBOL    instrument (required)\n"
+    "  --timeframe TF     1m 5m 15m 30m 1h 4h 1d (default 1h)\n"
+    "  --from TIME, --to TIME  bars with from <= open time < to\n"
+    "  --funding-exchange NAME, --oi-exchange NAME  FR / OI from another exchange\n"
+    "  --objective NAME   valid (default) or walkforward (mean fold mlogloss on train+valid)\n"
+    "  --folds K          walkforward objective: folds (default 5)\n"
+    "  --horizon H        label horizon in bars (default 24)\n"
+    "  --threshold-mode M fixed (default), vol, quantile\n"
+    "  --rounds N         num_boost_round of every training (default 1000, early stopping 50)\n"
+    "  --threads N        booster threads (default 0 = all cores)\n"
+    "  --out FILE         write the best params and score as JSON\n"
+    "  --train-out FILE   save the final model (.kzm)\n"
+    "  --quiet            no per-evaluation progress\n";
 
 typedef struct opt_args {
     const char *seeds, *calls, *seed, *batch, *acq, *init, *initial, *json, *resume, *plot,
         *function;
+    /* ml */
+    cli_market_args mk;
+    const char *objective, *folds, *horizon, *mode, *rounds, *threads, *out, *train_out;
+    int quiet;
 } opt_args;
 
 static int parse_params(const opt_args *a, kz_bo_params *p)
@@ -183,18 +209,249 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- optimize ml */
+/* Parse an integer option into [lo, hi]. */
+static int parse_int_in(const char *opt, const char *s, uint64_t lo, uint64_t hi, int *out)
+{
+    uint64_t v = 0;
+    int rc = cli_parse_u64(USAGE, opt, s, &v);
+    if (rc != CLI_CONTINUE) {
+        return rc;
+    }
+    if (v < lo || v > hi) {
+        return cli_usage_error(USAGE, "--%s: must be in %llu..%llu", opt, (unsigned long long)lo,
+                               (unsigned long long)hi);
+    }
+    *out = (int)v;
+    return CLI_CONTINUE;
+}
+
+/* Training and tuning settings from the ml options. */
+static int ml_params(const opt_args *a, kz_train_params *p, kz_tune_params *t)
+{
+    int rc, v = 0;
+    if ((rc = parse_params(a, &t->bo)) != CLI_CONTINUE) {
+        return rc;
+    }
+    if (a->calls) {
+        if ((rc = parse_int_in("calls", a->calls, 1, 100000, &v)) != CLI_CONTINUE) {
+            return rc;
+        }
+        t->n_calls = (size_t)v;
+    }
+    if (!a->initial) {
+        /* SPEC §5: n_initial_points = min(10, n_calls // 3), at least one. */
+        size_t k = t->n_calls / 3;
+        t->bo.n_initial = k < 1 ? 1 : (k > 10 ? 10 : k);
+    }
+    if (a->objective && kz_tune_objective_parse(a->objective, &t->objective) != KZ_OK) {
+        return cli_usage_error(USAGE, "--objective: '%s' is not valid or walkforward",
+                               a->objective);
+    }
+    if (a->folds && (rc = parse_int_in("folds", a->folds, 1, KZ_WF_MAX_FOLDS, &t->wf.n_folds)) !=
+                        CLI_CONTINUE) {
+        return rc;
+    }
+    if (a->horizon &&
+        (rc = parse_int_in("horizon", a->horizon, 1, 100000, &p->label.horizon)) != CLI_CONTINUE) {
+        return rc;
+    }
+    if (a->mode && kz_label_mode_parse(a->mode, &p->label.mode) != KZ_OK) {
+        return cli_usage_error(USAGE, "--threshold-mode: '%s' is not fixed, vol or quantile",
+                               a->mode);
+    }
+    if (a->rounds && (rc = parse_int_in("rounds", a->rounds, 1, 100000,
+                                        &p->booster.num_boost_round)) != CLI_CONTINUE) {
+        return rc;
+    }
+    if (a->threads && (rc = parse_int_in("threads", a->threads, 0, 1024,
+                                         &p->booster.num_threads)) != CLI_CONTINUE) {
+        return rc;
+    }
+    return CLI_CONTINUE;
+}
+
+static void print_booster(const kz_booster_params *b)
+{
+    char v[32];
+    printf("  num_leaves        %d\n", b->num_leaves);
+    printf("  learning_rate     %s\n", cli_fmt_double(b->learning_rate, v));
+    printf("  feature_fraction  %s\n", cli_fmt_double(b->feature_fraction, v));
+    printf("  bagging_fraction  %s\n", cli_fmt_double(b->bagging_fraction, v));
+    printf("  min_data_in_leaf  %g\n", b->min_data_in_leaf);
+}
+
+static int
+on_eval(size_t it, size_t n, const kz_booster_params *b, double score, double best, void *ud)
+{
+    (void)ud;
+    fprintf(stderr,
+            "eval %3zu/%zu  mlogloss %.5f  best %.5f  (num_leaves %d, learning_rate %.4f, "
+            "feature_fraction %.3f, bagging_fraction %.3f, min_data_in_leaf %g)\n",
+            it + 1, n, score, best, b->num_leaves, b->learning_rate, b->feature_fraction,
+            b->bagging_fraction, b->min_data_in_leaf);
+    return 0;
+}
+
+/* Write text to path; CLI_EXIT_OK or CLI_EXIT_RUNTIME after printing why. */
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) {
+        ok = 0;
+    }
+    if (!ok) {
+        cli_error(path, "cannot write the file");
+        return CLI_EXIT_RUNTIME;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* After tuning: report, save the run, train the final model and print its test metrics. */
+static int ml_finish(const opt_args *a,
+                     const kz_market *m,
+                     const kz_train_params *p,
+                     const kz_tune_result *r,
+                     const kz_bo *bo)
+{
+    kz_error err;
+    char buf[1024];
+    printf("best of %zu evaluations (%zu failed): evaluation %zu, seed %llu\n", r->n_evals,
+           r->n_failed, r->best_iteration + 1, (unsigned long long)r->seed);
+    print_booster(&r->best);
+    printf("%s mlogloss %.5f\n\n",
+           r->objective == KZ_TUNE_VALID ? "validation" : "walk-forward (mean of folds)",
+           r->best_score);
+    char *js = NULL;
+    int rc = CLI_EXIT_OK;
+    if (a->out) {
+        if (kz_tune_result_to_json(r, &js) != KZ_OK) {
+            cli_error("--out", "out of memory");
+            return CLI_EXIT_RUNTIME;
+        }
+        rc = write_text(a->out, js);
+        kz_free(js);
+    }
+    if (rc == CLI_EXIT_OK && a->json && kz_bo_save_json(bo, a->json, &err) != KZ_OK) {
+        cli_error("--json", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+    }
+    if (rc == CLI_EXIT_OK && a->plot && kz_bo_plot_svg(bo, a->plot, &err) != KZ_OK) {
+        cli_error("--plot", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+    }
+    if (rc != CLI_EXIT_OK) {
+        return rc;
+    }
+    kz_train_params fin = *p;
+    fin.booster = r->best;
+    kz_model *model = NULL;
+    if (kz_model_train(m, &fin, &model, &err) != KZ_OK) {
+        cli_error("train", "%s", kz_error_format(&err, buf, sizeof buf));
+        return CLI_EXIT_RUNTIME;
+    }
+    printf("final model: %zu features, %d rounds, validation mlogloss %.5f\n",
+           kz_model_n_features(model), kz_model_n_rounds(model), kz_model_valid_loss(model));
+    printf("TEST metrics of the final model (read once, after tuning):\n");
+    cli_print_metrics(kz_model_metrics(model), 0);
+    if (a->train_out) {
+        if (kz_model_save(model, a->train_out, &err) != KZ_OK) {
+            cli_error("--train-out", "%s", kz_error_format(&err, buf, sizeof buf));
+            rc = CLI_EXIT_RUNTIME;
+        } else {
+            printf("saved %s\n", a->train_out);
+        }
+    }
+    kz_model_free(model);
+    return rc;
+}
+
+static int do_ml(cli_ctx *ctx, opt_args *a)
+{
+    kz_train_params p = kz_train_params_default();
+    kz_tune_params t = kz_tune_params_default();
+    int rc;
+    if ((rc = ml_params(a, &p, &t)) != CLI_CONTINUE) {
+        return rc;
+    }
+    kz_market m;
+    if ((rc = cli_load_market(ctx, USAGE, &a->mk, &m)) != CLI_CONTINUE) {
+        return rc;
+    }
+    if (!a->quiet) {
+        t.progress = on_eval;
+    }
+    kz_tune_result r;
+    kz_bo *bo = NULL;
+    kz_error err;
+    kz_status s = kz_model_tune(&m, &p, &t, &r, &bo, &err);
+    if (s == KZ_OK) {
+        printf("tuned %s %s %s on %zu bars: objective %s, read bars [0, %zu) only; test segment "
+               "rows [%zu, %zu) untouched\n",
+               a->mk.exchange, a->mk.symbol, a->mk.tf_s, m.bars.n,
+               kz_tune_objective_str(r.objective), r.n_bars_seen, r.split.test_begin,
+               r.split.test_end);
+        rc = ml_finish(a, &m, &p, &r, bo);
+    } else {
+        char buf[1024];
+        cli_error("optimize ml", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+    }
+    kz_bo_free(bo);
+    kz_market_free(&m);
+    return rc;
+}
+
+/* Sub-verbs; `ga` (tuning the strategy GA's settings) joins this table when the GA lands. */
+typedef struct sub_verb {
+    const char *name;
+    int (*fn)(cli_ctx *ctx, opt_args *a);
+} sub_verb;
+
+static int bench_verb(cli_ctx *ctx, opt_args *a)
+{
+    (void)ctx;
+    return do_bench(a);
+}
+
+static int run_verb(cli_ctx *ctx, opt_args *a)
+{
+    (void)ctx;
+    return do_run(a);
+}
+
+static const sub_verb SUB_VERBS[] = {{"bench", bench_verb}, {"run", run_verb}, {"ml", do_ml}};
+
 int cmd_optimize(cli_ctx *ctx, int argc, char **argv)
 {
     opt_args a;
     memset(&a, 0, sizeof a);
+    cli_market_args_init(&a.mk);
+    a.mk.exchange = "binance";
     int n_pos = 0;
     const cli_opt opts[] = {
-        {"seeds", CLI_STR, &a.seeds, NULL},       {"calls", CLI_STR, &a.calls, NULL},
-        {"seed", CLI_STR, &a.seed, NULL},         {"batch", CLI_STR, &a.batch, NULL},
-        {"acq", CLI_STR, &a.acq, NULL},           {"init", CLI_STR, &a.init, NULL},
-        {"initial", CLI_STR, &a.initial, NULL},   {"json", CLI_STR, &a.json, NULL},
-        {"resume", CLI_STR, &a.resume, NULL},     {"plot", CLI_STR, &a.plot, NULL},
+        {"seeds", CLI_STR, &a.seeds, NULL},
+        {"calls", CLI_STR, &a.calls, NULL},
+        {"seed", CLI_STR, &a.seed, NULL},
+        {"batch", CLI_STR, &a.batch, NULL},
+        {"acq", CLI_STR, &a.acq, NULL},
+        {"init", CLI_STR, &a.init, NULL},
+        {"initial", CLI_STR, &a.initial, NULL},
+        {"json", CLI_STR, &a.json, NULL},
+        {"resume", CLI_STR, &a.resume, NULL},
+        {"plot", CLI_STR, &a.plot, NULL},
         {"function", CLI_STR, &a.function, NULL},
+        CLI_MARKET_OPTS(a.mk),
+        {"objective", CLI_STR, &a.objective, NULL},
+        {"folds", CLI_STR, &a.folds, NULL},
+        {"horizon", CLI_STR, &a.horizon, NULL},
+        {"threshold-mode", CLI_STR, &a.mode, NULL},
+        {"rounds", CLI_STR, &a.rounds, NULL},
+        {"threads", CLI_STR, &a.threads, NULL},
+        {"out", CLI_STR, &a.out, NULL},
+        {"train-out", CLI_STR, &a.train_out, NULL},
+        {"quiet", CLI_FLAG, NULL, &a.quiet},
     };
     int rc = cli_parse(ctx, argc, argv, opts, sizeof opts / sizeof opts[0], USAGE, &n_pos);
     if (rc != CLI_CONTINUE) {
@@ -204,11 +461,10 @@ int cmd_optimize(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(USAGE, n_pos ? "unexpected argument '%s'" : "missing sub-command%s",
                                n_pos ? argv[2] : "");
     }
-    if (strcmp(argv[1], "bench") == 0) {
-        return do_bench(&a);
-    }
-    if (strcmp(argv[1], "run") == 0) {
-        return do_run(&a);
+    for (size_t i = 0; i < sizeof SUB_VERBS / sizeof SUB_VERBS[0]; i++) {
+        if (strcmp(argv[1], SUB_VERBS[i].name) == 0) {
+            return SUB_VERBS[i].fn(ctx, &a);
+        }
     }
     return cli_usage_error(USAGE, "unknown sub-command '%s'", argv[1]);
 }

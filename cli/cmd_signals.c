@@ -19,17 +19,11 @@ static const char USAGE[] =
     "each) and the status line on stderr says so: 'signals: ok ...' or 'signals: fallback ...'.\n"
     "\n"
     "  --model FILE              the .kzm model\n"
-    "  --exchange NAME           exchange of the bars (required)\n"
-    "  --symbol SYMBOL           instrument (required)\n"
-    "  --timeframe TF            1m 5m 15m 30m 1h 4h 1d (default 1h)\n"
-    "  --from TIME, --to TIME    bars with from <= open time < to\n"
-    "  --funding-exchange NAME   funding rate from another exchange (default: the bars')\n"
-    "  --oi-exchange NAME        open interest from another exchange (e.g. hyperliquid)\n"
     "  --timeout SECONDS         deadline for the whole computation (default none)\n"
     "  --max-mb MB               memory budget for the working buffers (default none)\n"
     "  --allow-missing-inputs    run a model whose funding/OI series is absent (NaN inputs)\n"
     "  --strict                  exit 1 when any bar is a fallback\n"
-    "  --db PATH                 database file\n";
+    "\n" CLI_MARKET_USAGE;
 
 /* A positive decimal; CLI_CONTINUE or a usage error. */
 static int parse_positive(const char *opt, const char *s, double *out)
@@ -45,33 +39,10 @@ static int parse_positive(const char *opt, const char *s, double *out)
 }
 
 typedef struct args {
-    const char *model, *exchange, *symbol, *tf_s, *from_s, *to_s, *timeout_s, *max_mb_s;
+    cli_market_args mk;
+    const char *model, *timeout_s, *max_mb_s;
     int allow_missing, strict;
-    kz_load_opts lo;
 } args;
-
-static int load(cli_ctx *ctx, const args *a, kz_market *m)
-{
-    kz_timeframe tf;
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    int rc;
-    if ((rc = cli_parse_tf(USAGE, "timeframe", a->tf_s, &tf)) != CLI_CONTINUE ||
-        (a->from_s && (rc = cli_parse_time(USAGE, "from", a->from_s, &from)) != CLI_CONTINUE) ||
-        (a->to_s && (rc = cli_parse_time(USAGE, "to", a->to_s, &to)) != CLI_CONTINUE)) {
-        return rc;
-    }
-    kz_store *st = NULL;
-    if ((rc = cli_open_store(ctx, &st)) != CLI_CONTINUE) {
-        return rc;
-    }
-    memset(m, 0, sizeof *m);
-    rc = CLI_CONTINUE;
-    if (kz_store_load_market(st, a->exchange, a->symbol, tf, from, to, &a->lo, m) != KZ_OK) {
-        rc = cli_store_error(st, "load market");
-    }
-    kz_store_close(st);
-    return rc;
-}
 
 /* The status line: ok, or fallback with the reason, its detail, the bars and the values. */
 static void status_line(const char *model_path, const kz_signal_report *rep)
@@ -94,18 +65,11 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
 {
     args a;
     memset(&a, 0, sizeof a);
-    a.tf_s = "1h";
-    a.lo = kz_load_opts_default();
+    cli_market_args_init(&a.mk);
     int n_pos = 0;
     const cli_opt opts[] = {
         {"model", CLI_STR, &a.model, NULL},
-        {"exchange", CLI_STR, &a.exchange, NULL},
-        {"symbol", CLI_STR, &a.symbol, NULL},
-        {"timeframe", CLI_STR, &a.tf_s, NULL},
-        {"from", CLI_STR, &a.from_s, NULL},
-        {"to", CLI_STR, &a.to_s, NULL},
-        {"funding-exchange", CLI_STR, &a.lo.funding_exchange, NULL},
-        {"oi-exchange", CLI_STR, &a.lo.oi_exchange, NULL},
+        CLI_MARKET_OPTS(a.mk),
         {"timeout", CLI_STR, &a.timeout_s, NULL},
         {"max-mb", CLI_STR, &a.max_mb_s, NULL},
         {"allow-missing-inputs", CLI_FLAG, NULL, &a.allow_missing},
@@ -118,8 +82,8 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
     if (n_pos) {
         return cli_usage_error(USAGE, "unexpected argument '%s'", argv[1]);
     }
-    if (!a.model || !a.exchange || !a.symbol) {
-        return cli_usage_error(USAGE, "--model, --exchange and --symbol are required");
+    if (!a.model) {
+        return cli_usage_error(USAGE, "--model is required");
     }
     kz_signal_params p = kz_signal_params_default();
     p.allow_missing_inputs = a.allow_missing;
@@ -132,7 +96,7 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
         p.max_bytes = max_mb >= (double)(SIZE_MAX >> 20) ? SIZE_MAX : (size_t)(max_mb * 1048576.0);
     }
     kz_market m;
-    if ((rc = load(ctx, &a, &m)) != CLI_CONTINUE) {
+    if ((rc = cli_load_market(ctx, USAGE, &a.mk, &m)) != CLI_CONTINUE) {
         return rc;
     }
     /* The deadline counts from here: loading the bars is not the model's time. */

@@ -9,16 +9,6 @@
 
 #include "cli.h"
 
-#define DATA_OPTS                                                                                  \
-    "data:\n"                                                                                      \
-    "  --exchange NAME           exchange of the bars (required)\n"                                \
-    "  --symbol SYMBOL           instrument (required)\n"                                          \
-    "  --timeframe TF            1m 5m 15m 30m 1h 4h 1d (default 1h)\n"                            \
-    "  --from TIME, --to TIME    bars with from <= open time < to\n"                               \
-    "  --funding-exchange NAME   funding rate from another exchange (default: the bars')\n"        \
-    "  --oi-exchange NAME        open interest from another exchange (e.g. hyperliquid)\n"         \
-    "  --db PATH                 database file\n"
-
 #define MODEL_OPTS                                                                                 \
     "labels and training:\n"                                                                       \
     "  --horizon H               bars ahead (default 24)\n"                                        \
@@ -40,7 +30,8 @@ static const char TRAIN_USAGE[] =
     "Train the down/range/up model (XGBoost, LightGBM-like settings) on a chronological\n"
     "70/15/15 split with a purge gap of H bars, early stopping on the validation segment, and\n"
     "print the test metrics next to the naive baselines. Progress goes to stderr.\n"
-    "\n" DATA_OPTS MODEL_OPTS "  --out FILE                model file to write (atomically)\n"
+    "\n" CLI_MARKET_USAGE MODEL_OPTS
+    "  --out FILE                model file to write (atomically)\n"
     "  --quiet                   no progress\n"
     "  --json                    print the metrics as JSON instead of a table\n";
 
@@ -50,7 +41,7 @@ static const char EVAL_USAGE[] =
     "Walk-forward evaluation: k test blocks after a first training window; each fold trains on\n"
     "the rows before its block (minus a purge of H bars) with early stopping on the window's\n"
     "last share, and is scored on its block. Prints per-fold metrics and their mean/std.\n"
-    "\n" DATA_OPTS MODEL_OPTS "walk-forward:\n"
+    "\n" CLI_MARKET_USAGE MODEL_OPTS "walk-forward:\n"
     "  --folds K                 test blocks (default 5)\n"
     "  --sliding                 fixed-length training window (default: expanding)\n"
     "  --min-train F             share of rows before the first block (default 0.5)\n"
@@ -61,58 +52,8 @@ static const char PREDICT_USAGE[] =
     "\n"
     "Probabilities of a saved model as CSV: timestamp,down,range,up (each row sums to 1).\n"
     "Features are recomputed with the model's settings and checked against its feature names.\n"
-    "\n" DATA_OPTS "  --model FILE              the .kzm model\n"
+    "\n" CLI_MARKET_USAGE "  --model FILE              the .kzm model\n"
     "  --last N                  only the last N bars (default all)\n";
-
-/* Data selection shared by the verbs. */
-typedef struct data_args {
-    const char *exchange, *symbol, *tf_s, *from_s, *to_s;
-    kz_load_opts lo;
-} data_args;
-
-#define DATA_OPT_ROWS(d)                                                                           \
-    {"exchange", CLI_STR, &(d).exchange, NULL}, {"symbol", CLI_STR, &(d).symbol, NULL},            \
-        {"timeframe", CLI_STR, &(d).tf_s, NULL}, {"from", CLI_STR, &(d).from_s, NULL},             \
-        {"to", CLI_STR, &(d).to_s, NULL},                                                          \
-        {"funding-exchange", CLI_STR, &(d).lo.funding_exchange, NULL},                             \
-    {                                                                                              \
-        "oi-exchange", CLI_STR, &(d).lo.oi_exchange, NULL                                          \
-    }
-
-static void data_init(data_args *d)
-{
-    memset(d, 0, sizeof *d);
-    d->tf_s = "1h";
-    d->lo = kz_load_opts_default();
-}
-
-/* Load the market; returns CLI_CONTINUE or an exit code (after printing why). */
-static int load_market(cli_ctx *ctx, const char *usage, const data_args *d, kz_market *m)
-{
-    if (!d->exchange || !d->symbol) {
-        return cli_usage_error(usage, "--exchange and --symbol are required");
-    }
-    kz_timeframe tf;
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    int rc;
-    if ((rc = cli_parse_tf(usage, "timeframe", d->tf_s, &tf)) != CLI_CONTINUE ||
-        (d->from_s && (rc = cli_parse_time(usage, "from", d->from_s, &from)) != CLI_CONTINUE) ||
-        (d->to_s && (rc = cli_parse_time(usage, "to", d->to_s, &to)) != CLI_CONTINUE)) {
-        return rc;
-    }
-    kz_store *st = NULL;
-    if ((rc = cli_open_store(ctx, &st)) != CLI_CONTINUE) {
-        return rc;
-    }
-    memset(m, 0, sizeof *m);
-    if (kz_store_load_market(st, d->exchange, d->symbol, tf, from, to, &d->lo, m) != KZ_OK) {
-        rc = cli_store_error(st, "load market");
-        kz_store_close(st);
-        return rc;
-    }
-    kz_store_close(st);
-    return CLI_CONTINUE;
-}
 
 /* Pull every "--param NAME=VALUE" out of argv (the option parser keeps one value per option). */
 static int take_params(int *argc, char **argv, const char *usage, kz_booster_params *bp)
@@ -247,43 +188,10 @@ static int on_progress(int round, int n_rounds, double tl, double vl, int best, 
     return 0;
 }
 
-static const char *const CLASS_NAMES[KZ_N_CLASSES] = {"down", "range", "up"};
-
-static void print_metrics(const kz_metrics *m)
-{
-    printf("test rows %zu\n", m->n);
-    printf("%-20s %10s %10s\n", "metric", "model", "baseline");
-    printf("%-20s %10.4f %10.4f\n", "accuracy", m->accuracy, m->baseline_accuracy);
-    printf("%-20s %10.4f %10.4f\n", "balanced accuracy", m->balanced_accuracy,
-           m->baseline_balanced_accuracy);
-    printf("%-20s %10.4f %10.4f\n", "macro F1", m->macro_f1, m->baseline_macro_f1);
-    printf("%-20s %10.4f %10.4f\n", "mlogloss", m->mlogloss, m->baseline_mlogloss);
-    printf("(baseline: always '%s' for accuracy/F1; training class shares for mlogloss)\n\n",
-           CLASS_NAMES[m->baseline_class]);
-    printf("%-6s %9s %9s %9s %8s   confusion (pred down/range/up)\n", "class", "precision",
-           "recall", "F1", "support");
-    for (int c = 0; c < KZ_N_CLASSES; c++) {
-        printf("%-6s %9.4f %9.4f %9.4f %8zu   %6zu %6zu %6zu\n", CLASS_NAMES[c], m->precision[c],
-               m->recall[c], m->f1[c], m->support[c], m->confusion[c][0], m->confusion[c][1],
-               m->confusion[c][2]);
-    }
-    printf("\ncalibration    P(up): predicted -> observed (n)    P(down): predicted -> observed "
-           "(n)\n");
-    for (int k = 0; k < KZ_CALIB_BINS; k++) {
-        const kz_calib_bin *u = &m->calib_up[k], *d = &m->calib_down[k];
-        if (u->count == 0 && d->count == 0) {
-            continue;
-        }
-        printf("[%.1f, %.1f)     %6.3f -> %6.3f (%5zu)          %6.3f -> %6.3f (%5zu)\n", k / 10.0,
-               (k + 1) / 10.0, u->mean_pred, u->observed, u->count, d->mean_pred, d->observed,
-               d->count);
-    }
-}
-
 int cmd_train(cli_ctx *ctx, int argc, char **argv)
 {
-    data_args d;
-    data_init(&d);
+    cli_market_args d;
+    cli_market_args_init(&d);
     model_args a;
     memset(&a, 0, sizeof a);
     const char *out = NULL;
@@ -293,7 +201,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
     if (rc != CLI_CONTINUE) {
         return rc;
     }
-    const cli_opt opts[] = {DATA_OPT_ROWS(d),
+    const cli_opt opts[] = {CLI_MARKET_OPTS(d),
                             MODEL_OPT_ROWS(a),
                             {"out", CLI_STR, &out, NULL},
                             {"quiet", CLI_FLAG, NULL, &quiet},
@@ -312,7 +220,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     kz_market m;
-    if ((rc = load_market(ctx, TRAIN_USAGE, &d, &m)) != CLI_CONTINUE) {
+    if ((rc = cli_load_market(ctx, TRAIN_USAGE, &d, &m)) != CLI_CONTINUE) {
         return rc;
     }
     progress pg = {0, 0, 0, 0};
@@ -359,7 +267,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
                "up %.3f\n\n",
                kz_label_mode_str(p.label.mode), p.label.horizon, lr->threshold_down,
                lr->threshold_up, lr->shares[0], lr->shares[1], lr->shares[2]);
-        print_metrics(mt);
+        cli_print_metrics(mt, 1);
     }
     kz_model_free(model);
     return CLI_EXIT_OK;
@@ -367,8 +275,8 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
 {
-    data_args d;
-    data_init(&d);
+    cli_market_args d;
+    cli_market_args_init(&d);
     model_args a;
     memset(&a, 0, sizeof a);
     const char *folds_s = NULL, *min_train_s = NULL;
@@ -379,7 +287,7 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     if (rc != CLI_CONTINUE) {
         return rc;
     }
-    const cli_opt opts[] = {DATA_OPT_ROWS(d),
+    const cli_opt opts[] = {CLI_MARKET_OPTS(d),
                             MODEL_OPT_ROWS(a),
                             {"folds", CLI_STR, &folds_s, NULL},
                             {"min-train", CLI_STR, &min_train_s, NULL},
@@ -405,7 +313,7 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
     w.sliding = sliding;
     w.embargo = p.split.embargo;
     kz_market m;
-    if ((rc = load_market(ctx, EVAL_USAGE, &d, &m)) != CLI_CONTINUE) {
+    if ((rc = cli_load_market(ctx, EVAL_USAGE, &d, &m)) != CLI_CONTINUE) {
         return rc;
     }
     progress pg = {0, 0, 0, 1};
@@ -451,12 +359,13 @@ int cmd_evaluate(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 {
-    data_args d;
-    data_init(&d);
+    cli_market_args d;
+    cli_market_args_init(&d);
     const char *model_path = NULL, *last_s = NULL;
     int n_pos = 0;
-    const cli_opt opts[] = {
-        DATA_OPT_ROWS(d), {"model", CLI_STR, &model_path, NULL}, {"last", CLI_STR, &last_s, NULL}};
+    const cli_opt opts[] = {CLI_MARKET_OPTS(d),
+                            {"model", CLI_STR, &model_path, NULL},
+                            {"last", CLI_STR, &last_s, NULL}};
     int rc = cli_parse(ctx, argc, argv, opts, sizeof opts / sizeof opts[0], PREDICT_USAGE, &n_pos);
     if (rc != CLI_CONTINUE) {
         return rc;
@@ -479,7 +388,7 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
         return CLI_EXIT_RUNTIME;
     }
     kz_market m;
-    if ((rc = load_market(ctx, PREDICT_USAGE, &d, &m)) != CLI_CONTINUE) {
+    if ((rc = cli_load_market(ctx, PREDICT_USAGE, &d, &m)) != CLI_CONTINUE) {
         kz_model_free(model);
         return rc;
     }
