@@ -1,6 +1,7 @@
 /* `kizashi evolve`: the strategy search (docs/ga.md) on stored bars with funding and open
- * interest; prints progress on stderr and the top-K table (in-sample and out-of-sample metrics,
- * DSR), writes the full report and the best strategy as JSON. Ctrl-C stops after the current
+ * interest, plus a model's ML probability columns (--model); a single IS/OOS split or walk-forward
+ * folds. Prints progress on stderr and the top-K table (in-sample and out-of-sample metrics, DSR),
+ * writes the full report and the best strategy as JSON. Ctrl-C stops after the current
  * generation and reports the best so far. */
 #include <errno.h>
 #include <math.h>
@@ -29,8 +30,11 @@ static const char USAGE[] =
     "  --from TIME, --to TIME   bars with from <= open time < to\n"
     "  --funding-exchange NAME  funding from another exchange (default: the bars')\n"
     "  --oi-exchange NAME       open interest from another exchange (default: the bars')\n"
-    "  --mode MODE              technical (default), ml or mixed; ml and mixed need ML\n"
-    "                           columns from a model, which this build cannot compute yet\n"
+    "  --model FILE.kzm         a trained model: its ML_DOWN/RANGE/UP_PROB columns (signals\n"
+    "                           facade) join the search; the facade's status goes to stderr\n"
+    "  --mode MODE              technical, ml or mixed (default: mixed with --model, else\n"
+    "                           technical); ml and mixed need --model and refuse a model that\n"
+    "                           fell back to constant priors on every bar\n"
     "  --preset NAME            fast, default or thorough (SPEC 6.1); options below override\n"
     "  --population N           individuals (default 100)\n"
     "  --generations N          generations after the initial population (default 50)\n"
@@ -42,6 +46,10 @@ static const char USAGE[] =
     "  --nsga2                  multi-objective: Pareto front of return vs drawdown\n"
     "  --oos X                  out-of-sample fraction at the end (default 0.3)\n"
     "  --gap N                  bars between in-sample and out-of-sample (default n/100)\n"
+    "  --walk-forward K         K folds: the last --oos fraction cut into K out-of-sample\n"
+    "                           windows, each searched on the bars before it (minus the gap)\n"
+    "  --wf-mode MODE           expanding (default: IS from the first bar) or sliding (IS of\n"
+    "                           constant length)\n"
     "  --min-trades N           fewer in-sample trades are penalised (default 10)\n"
     "  --max-drawdown X         deeper in-sample drawdowns are penalised (default 0.3)\n"
     "  --top N                  strategies reported (default 5)\n"
@@ -50,6 +58,7 @@ static const char USAGE[] =
     "  --fee X, --slippage-bps X  costs (defaults 0.00055 and 2)\n"
     "  --out FILE.json          full report: strategies, metrics, DSR, history\n"
     "  --best FILE.json         the best strategy alone, for `kizashi backtest --strategy`\n"
+    "                           (walk-forward: the last fold's best)\n"
     "  --quiet                  no progress on stderr\n"
     "  --db PATH                database file\n";
 
@@ -64,16 +73,24 @@ static void on_sigint(int sig)
 typedef struct progress_ui {
     double t0;
     int quiet;
+    int n_folds, fold; /* walk-forward: folds in all, current fold (1-based); 0 = single split */
 } progress_ui;
 
 static void on_progress(const kz_ga_gen *g, int n_gen, void *ud)
 {
     progress_ui *u = ud;
+    if (u->n_folds > 0 && g->generation == 0) {
+        u->fold++;
+        u->t0 = kz_monotonic_s(); /* the ETA is the fold's */
+    }
     if (u->quiet) {
         return;
     }
     double el = kz_monotonic_s() - u->t0;
     double eta = g->generation > 0 ? el / g->generation * (n_gen - g->generation) : 0;
+    if (u->n_folds > 0) {
+        fprintf(stderr, "fold %d/%d  ", u->fold, u->n_folds);
+    }
     fprintf(stderr,
             "gen %3d/%d  best %8.4f  mean %8.4f  evals %6zu  elapsed %6.1f s  ETA %6.1f s\n",
             g->generation, n_gen, g->best_fitness, g->mean_fitness, g->n_evals, el, eta);
@@ -182,12 +199,16 @@ static int write_text(const char *path, const char *text)
     return CLI_EXIT_OK;
 }
 
-static int write_outputs(const kz_ga_result *r, const char *out, const char *best)
+/* --out: the report (walk-forward or single split); --best: the best strategy (walk-forward:
+ * the last fold's, the one searched on the most recent bars). */
+static int
+write_outputs(const kz_ga_result *r, const kz_ga_wf_result *wf, const char *out, const char *best)
 {
     char *text = NULL;
     int rc = CLI_EXIT_OK;
     if (out) {
-        if (kz_ga_result_to_json(r, &text) != KZ_OK) {
+        kz_status st = wf ? kz_ga_wf_result_to_json(wf, &text) : kz_ga_result_to_json(r, &text);
+        if (st != KZ_OK) {
             cli_error("evolve", "out of memory writing JSON");
             return CLI_EXIT_RUNTIME;
         }
@@ -264,11 +285,141 @@ static int apply_opts(const ga_opts *o, kz_ga_params *p)
     return CLI_CONTINUE;
 }
 
+/* The signals facade's status on stderr, like `kizashi signals`: ok, or fallback with the reason,
+ * its detail and the bars affected. */
+static void signals_status(const char *path, const kz_signal_report *rep)
+{
+    if (!rep->fallback) {
+        fprintf(stderr, "evolve: ML signals: ok: %zu bars from %s\n", rep->n_bars, path);
+        return;
+    }
+    char detail[1024];
+    fprintf(stderr,
+            "evolve: ML signals: fallback: %s: %s: %zu of %zu bars hold %.6f/%.6f/%.6f (%s)\n",
+            kz_signal_reason_str(rep->reason), kz_error_format(&rep->detail, detail, sizeof detail),
+            rep->n_fallback, rep->n_bars, rep->fallback_prob[0], rep->fallback_prob[1],
+            rep->fallback_prob[2],
+            rep->priors_known ? "the model's training class shares" : "1/3 each: priors unknown");
+}
+
+/* Compute the model's three probability columns over the set's market and add them. Refuses the
+ * ML modes when every bar fell back: the columns would be constants, and a search over constant
+ * priors finds nothing but noise in the other genes. */
+static int attach_model(kz_colset *cs, const char *path, kz_ga_mode mode)
+{
+    kz_signals *sig = NULL;
+    kz_signal_report rep;
+    kz_error err;
+    char buf[1024];
+    int rc = CLI_EXIT_RUNTIME;
+    if (kz_signals_open(path, NULL, &sig, &err) != KZ_OK ||
+        kz_colset_attach_signals(cs, sig, &rep, &err) != KZ_OK) {
+        cli_error("evolve", "%s", kz_error_format(&err, buf, sizeof buf));
+        goto done;
+    }
+    signals_status(path, &rep);
+    if (mode != KZ_GA_TECHNICAL && rep.n_bars > 0 && rep.n_fallback == rep.n_bars) {
+        cli_error("evolve",
+                  "--mode %s: the model gave no prediction for any bar (%s), so the ML columns "
+                  "are constant priors and a search over them is meaningless; fix the model or "
+                  "the data, or use --mode technical",
+                  kz_ga_mode_str(mode), kz_signal_reason_str(rep.reason));
+        goto done;
+    }
+    rc = CLI_CONTINUE;
+done:
+    kz_signals_free(sig);
+    return rc;
+}
+
+static void print_folds(const kz_ga_wf_result *w, const kz_market *m)
+{
+    char a[32], b[32], c[32], d[32];
+    printf("walk-forward: %s %s %s, %d %s folds (%d run), gap %zu bars; %zu strategies tried, "
+           "seed %llu%s\n",
+           m->exchange, m->symbol, kz_timeframe_str(m->tf), w->n_folds, kz_wf_mode_str(w->mode),
+           w->folds_run, w->gap, w->n_evals, (unsigned long long)w->seed,
+           w->stopped ? " (stopped early)" : "");
+    printf("%4s %-20s %-20s %-20s %-20s %8s | %8s %6s | %8s %6s %6s %6s | %6s\n", "fold", "IS from",
+           "IS to", "OOS from", "OOS to", "fitness", "IS ret%", "Sharpe", "OOS ret%", "Sharpe",
+           "maxDD%", "trades", "DSR");
+    for (int f = 0; f < w->folds_run; f++) {
+        const kz_ga_fold *fd = &w->folds[f];
+        const kz_ga_entry *x = &fd->run.top[0];
+        printf("%4d %-20s %-20s %-20s %-20s %8.3f | %8.2f %6.2f | %8.2f %6.2f %6.2f %6zu | %6.3f\n",
+               f + 1, kz_time_format(m->bars.ts_ms[fd->is_begin], a),
+               kz_time_format(m->bars.ts_ms[fd->is_end - 1], b),
+               kz_time_format(m->bars.ts_ms[fd->oos_begin], c),
+               kz_time_format(m->bars.ts_ms[fd->oos_end - 1], d), x->fitness,
+               100 * x->is.total_return, x->is.sharpe, 100 * x->oos.total_return, x->oos.sharpe,
+               100 * x->oos.max_drawdown, x->oos.n_trades, x->dsr);
+    }
+    const kz_bt_metrics *o = &w->oos;
+    printf("concatenated out of sample (each fold's best on its window): %s .. %s, return %.2f %%, "
+           "Sharpe %.2f, max drawdown %.2f %%, %zu trades, win rate %.1f %% (buy and hold "
+           "%.2f %%)\n",
+           kz_time_format(m->bars.ts_ms[w->oos_begin], a),
+           kz_time_format(m->bars.ts_ms[w->oos_end - 1], b), 100 * o->total_return, o->sharpe,
+           100 * o->max_drawdown, o->n_trades, 100 * o->win_rate, 100 * o->buy_hold_return);
+}
+
+/* The search itself with Ctrl-C as the stop flag; prints the tables. */
+static int search(kz_colset *cs,
+                  const kz_market *m,
+                  kz_ga_params *p,
+                  int folds,
+                  kz_wf_mode wf_mode,
+                  int quiet,
+                  const char *out,
+                  const char *best)
+{
+    kz_ga_result r;
+    kz_ga_wf_result w;
+    memset(&r, 0, sizeof r);
+    memset(&w, 0, sizeof w);
+    kz_error err;
+    char buf[1024];
+    progress_ui u = {kz_monotonic_s(), quiet, folds, 0};
+    p->progress = on_progress;
+    p->progress_ud = &u;
+    atomic_store(&g_stop, 0);
+    p->stop = &g_stop;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    kz_status s = folds > 0 ? kz_ga_walk_forward(cs, p, folds, wf_mode, &w, &err)
+                            : kz_ga_run(cs, p, &r, &err);
+    sigaction(SIGINT, &old, NULL);
+    if (s != KZ_OK) {
+        cli_error("evolve", "%s", kz_error_format(&err, buf, sizeof buf));
+        return CLI_EXIT_RUNTIME;
+    }
+    const kz_ga_result *last = folds > 0 ? &w.folds[w.folds_run - 1].run : &r;
+    if (folds > 0) {
+        print_folds(&w, m);
+        char title[64];
+        snprintf(title, sizeof title, "fold %d: top strategies by in-sample fitness", w.folds_run);
+        print_table(last, m, last->top, last->n_top, title);
+    } else {
+        print_table(&r, m, r.top, r.n_top, "top strategies by in-sample fitness");
+        if (r.n_front) {
+            print_table(&r, m, r.front, r.n_front, "Pareto front (in-sample return vs drawdown)");
+        }
+    }
+    int rc = write_outputs(last, folds > 0 ? &w : NULL, out, best);
+    kz_ga_result_free(&r);
+    kz_ga_wf_result_free(&w);
+    return rc;
+}
+
 int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
 {
     const char *exchange = NULL, *symbol = NULL, *tf_s = "1h", *from_s = NULL, *to_s = NULL;
-    const char *out = NULL, *best = NULL;
-    int quiet = 0, n_pos = 0;
+    const char *out = NULL, *best = NULL, *model = NULL, *wf_s = NULL, *wf_mode_s = NULL;
+    int quiet = 0, n_pos = 0, folds = 0;
+    kz_wf_mode wf_mode = KZ_WF_EXPANDING;
     ga_opts o;
     memset(&o, 0, sizeof o);
     kz_load_opts lo = kz_load_opts_default();
@@ -280,6 +431,7 @@ int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
         {"to", CLI_STR, &to_s, NULL},
         {"funding-exchange", CLI_STR, &lo.funding_exchange, NULL},
         {"oi-exchange", CLI_STR, &lo.oi_exchange, NULL},
+        {"model", CLI_STR, &model, NULL},
         {"mode", CLI_STR, &o.mode, NULL},
         {"preset", CLI_STR, &o.preset, NULL},
         {"population", CLI_STR, &o.pop, NULL},
@@ -292,6 +444,8 @@ int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
         {"nsga2", CLI_FLAG, NULL, &o.nsga2},
         {"oos", CLI_STR, &o.oos, NULL},
         {"gap", CLI_STR, &o.gap, NULL},
+        {"walk-forward", CLI_STR, &wf_s, NULL},
+        {"wf-mode", CLI_STR, &wf_mode_s, NULL},
         {"min-trades", CLI_STR, &o.min_trades, NULL},
         {"max-drawdown", CLI_STR, &o.max_dd, NULL},
         {"top", CLI_STR, &o.top, NULL},
@@ -314,21 +468,25 @@ int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(USAGE, "--exchange and --symbol are required");
     }
     kz_ga_params p = kz_ga_params_default();
-    p.mode = KZ_GA_TECHNICAL; /* no model here: ML columns cannot be computed (docs/ga.md) */
+    p.mode = model ? KZ_GA_MIXED : KZ_GA_TECHNICAL;
     kz_timeframe tf;
     int64_t from = INT64_MIN, to = INT64_MAX;
     if ((rc = apply_opts(&o, &p)) != CLI_CONTINUE ||
+        (wf_s && (rc = parse_int("walk-forward", wf_s, 1, 1000, &folds)) != CLI_CONTINUE) ||
         (rc = cli_parse_tf(USAGE, "timeframe", tf_s, &tf)) != CLI_CONTINUE ||
         (from_s && (rc = cli_parse_time(USAGE, "from", from_s, &from)) != CLI_CONTINUE) ||
         (to_s && (rc = cli_parse_time(USAGE, "to", to_s, &to)) != CLI_CONTINUE)) {
         return rc;
     }
-    if (p.mode != KZ_GA_TECHNICAL) {
-        /* the ML columns come from a trained model through the signals facade (--model, not
-         * wired yet); refusing beats silently searching without them */
+    if (wf_mode_s && (!wf_s || kz_wf_mode_parse(wf_mode_s, &wf_mode) != KZ_OK)) {
+        return cli_usage_error(USAGE, "--wf-mode: '%s' is not expanding or sliding%s", wf_mode_s,
+                               wf_s ? "" : " (or --walk-forward is missing)");
+    }
+    if (p.mode != KZ_GA_TECHNICAL && !model) {
+        /* refusing beats silently searching without the columns the mode is about */
         return cli_usage_error(USAGE,
-                               "--mode %s needs ML probability columns from a model (--model), "
-                               "which this build does not support yet; use --mode technical",
+                               "--mode %s needs ML probability columns: give a trained model "
+                               "with --model FILE.kzm, or use --mode technical",
                                kz_ga_mode_str(p.mode));
     }
     kz_store *st = NULL;
@@ -352,38 +510,14 @@ int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
                 lo.oi_exchange ? lo.oi_exchange : exchange, symbol);
     }
     kz_colset *cs = NULL;
-    kz_ga_result r;
-    memset(&r, 0, sizeof r);
     kz_error err;
     char buf[1024];
     rc = CLI_EXIT_RUNTIME;
     if (kz_colset_new(&m, &cs, &err) != KZ_OK) {
         cli_error("evolve", "%s", kz_error_format(&err, buf, sizeof buf));
-        goto done;
+    } else if (!model || (rc = attach_model(cs, model, p.mode)) == CLI_CONTINUE) {
+        rc = search(cs, &m, &p, folds, wf_mode, quiet, out, best);
     }
-    progress_ui u = {kz_monotonic_s(), quiet};
-    p.progress = on_progress;
-    p.progress_ud = &u;
-    atomic_store(&g_stop, 0);
-    p.stop = &g_stop;
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-    kz_status s = kz_ga_run(cs, &p, &r, &err);
-    sigaction(SIGINT, &old, NULL);
-    if (s != KZ_OK) {
-        cli_error("evolve", "%s", kz_error_format(&err, buf, sizeof buf));
-        goto done;
-    }
-    print_table(&r, &m, r.top, r.n_top, "top strategies by in-sample fitness");
-    if (r.n_front) {
-        print_table(&r, &m, r.front, r.n_front, "Pareto front (in-sample return vs drawdown)");
-    }
-    rc = write_outputs(&r, out, best);
-done:
-    kz_ga_result_free(&r);
     kz_colset_free(cs);
     kz_market_free(&m);
     return rc;

@@ -776,7 +776,7 @@ static void test_colset(kz_model *model, const kz_market *m)
     CHECK(kz_signals_new(model, NULL, &sig, NULL) == KZ_OK);
     size_t before = kz_colset_count(cs);
     kz_signal_report rep;
-    CHECK(kz_signals_attach(sig, cs, &rep, &err) == KZ_OK);
+    CHECK(kz_colset_attach_signals(cs, sig, &rep, &err) == KZ_OK);
     CHECK_EQ_INT(rep.fallback, 0);
     CHECK_EQ_INT(kz_colset_count(cs), before + 3);
     double *ref = reference(model, m);
@@ -793,10 +793,10 @@ static void test_colset(kz_model *model, const kz_market *m)
     int idx = -1;
     CHECK(kz_colset_require(cs, "ML_UP_PROB", &idx, &err) == KZ_OK && idx >= 0);
     /* A second attach clashes and adds nothing. */
-    CHECK(kz_signals_attach(sig, cs, NULL, &err) == KZ_ERR_INVALID);
+    CHECK(kz_colset_attach_signals(cs, sig, NULL, &err) == KZ_ERR_INVALID);
     CHECK(strcmp(err.field, "ML_DOWN_PROB") == 0);
     CHECK_EQ_INT(kz_colset_count(cs), before + 3);
-    CHECK(kz_signals_colset_add(cs, NULL, NULL, NULL, &err) == KZ_ERR_INVALID);
+    CHECK(kz_colset_add_ml(cs, NULL, NULL, NULL, &err) == KZ_ERR_INVALID);
     kz_free(ref);
     kz_signals_free(sig);
     kz_colset_free(cs);

@@ -137,21 +137,6 @@ KZ_NODISCARD kz_status kz_signals_compute(kz_signals *sig,
                                           double *up,
                                           kz_signal_report *rep);
 
-/* ---------------------------------------------------------------- strategy columns */
-/* Declared in kizashi/strategy.h. */
-typedef struct kz_colset kz_colset;
-
-/* Add the three columns (n = kz_colset_n_bars(cs) values each, copied) to a column set as
- * ML_DOWN_PROB, ML_RANGE_PROB, ML_UP_PROB. KZ_ERR_INVALID (NULL, a name already present). */
-KZ_NODISCARD kz_status kz_signals_colset_add(
-    kz_colset *cs, const double *down, const double *range, const double *up, kz_error *err);
-/* kz_signals_compute over the set's market, then kz_signals_colset_add. rep optional.
- * KZ_ERR_INVALID, KZ_ERR_NOMEM (the column buffers); a fallback is reported, not an error. */
-KZ_NODISCARD kz_status kz_signals_attach(kz_signals *sig,
-                                         kz_colset *cs,
-                                         kz_signal_report *rep,
-                                         kz_error *err);
-
 /* ---------------------------------------------------------------- streaming */
 /* One closed bar in, three probabilities out: feature state + single-row predict. Borrows sig. */
 typedef struct kz_signal_stream kz_signal_stream;

@@ -484,6 +484,87 @@ KZ_NODISCARD kz_status kz_ga_result_to_json(const kz_ga_result *r, char **out);
 double kz_deflated_sharpe(
     double sr, double n_obs, double skew, double kurt, double n_trials, double trials_var);
 
+/* ================================================================ ML columns (docs/signals.md)
+ * The signals facade's three probability columns as external columns of a set, so rules and the
+ * strategy search can read them. (Here rather than in signals.h: strategy sits above signals.) */
+#include "kizashi/signals.h"
+
+/* Add the three columns (kz_colset_n_bars(cs) values each, copied) as ML_DOWN_PROB,
+ * ML_RANGE_PROB, ML_UP_PROB. KZ_ERR_INVALID (NULL, a name already present: nothing is added). */
+KZ_NODISCARD kz_status kz_colset_add_ml(
+    kz_colset *cs, const double *down, const double *range, const double *up, kz_error *err);
+/* kz_signals_compute over the set's market, then kz_colset_add_ml. rep (optional) says whether
+ * and why bars fell back: a fallback is reported, not an error. KZ_ERR_INVALID, KZ_ERR_NOMEM
+ * (the column buffers). */
+KZ_NODISCARD kz_status kz_colset_attach_signals(kz_colset *cs,
+                                                kz_signals *sig,
+                                                kz_signal_report *rep,
+                                                kz_error *err);
+
+/* ================================================================ walk-forward (docs/ga.md)
+ * k folds over time: the last floor(n * oos_fraction) bars are cut into k equal out-of-sample
+ * windows of W bars (the remainder goes to the first in-sample window); fold f's OOS window is
+ * [o + f*W, o + (f+1)*W) with o = n - k*W, its in-sample window ends `gap` bars before it
+ * (gap_bars, or n/100) and starts at 0 (expanding) or f*W (sliding: every IS window has the
+ * length of the first). The GA evolves on each IS window alone; the fold's top-K are re-run on
+ * its OOS window. One fold is exactly kz_ga_run's single split. */
+typedef enum kz_wf_mode {
+    KZ_WF_EXPANDING, /* anchored: IS = [0, OOS begin - gap) */
+    KZ_WF_SLIDING    /* rolling: IS of constant length, moved by W each fold */
+} kz_wf_mode;
+
+/* "expanding", "sliding"; KZ_ERR_INVALID otherwise. */
+KZ_NODISCARD kz_status kz_wf_mode_parse(const char *s, kz_wf_mode *out);
+const char *kz_wf_mode_str(kz_wf_mode m);
+
+/* The fold windows for n_bars: bounds[4f .. 4f+3] = {is_begin, is_end, oos_begin, oos_end} of
+ * fold f (bounds written, 4 * n_folds values). KZ_ERR_INVALID (err->field "walk_forward" or
+ * "oos_fraction") when n_folds < 1 or the bars cannot hold 10-bar windows. */
+KZ_NODISCARD kz_status kz_ga_wf_folds(size_t n_bars,
+                                      const kz_ga_params *p,
+                                      int n_folds,
+                                      kz_wf_mode mode,
+                                      size_t *bounds,
+                                      kz_error *err);
+
+typedef struct kz_ga_fold {
+    size_t is_begin, is_end, oos_begin, oos_end; /* bar ranges [begin, end) */
+    kz_ga_result run; /* the fold's search; run.top[k].oos = metrics on this fold's OOS window */
+} kz_ga_fold;
+
+typedef struct kz_ga_wf_result {
+    uint64_t seed;
+    kz_wf_mode mode;
+    int n_folds;       /* folds requested */
+    int folds_run;     /* folds searched (fewer after a stop) */
+    int stopped;       /* 1 if the stop flag ended the run early */
+    size_t gap;        /* bars between each IS window and its OOS window */
+    size_t n_evals;    /* backtests over all folds */
+    kz_ga_fold *folds; /* owned: folds_run entries */
+    /* Concatenated out of sample: each fold's best strategy (top[0]) on its own OOS window,
+     * chained so fold f starts with the equity fold f-1 ended with. */
+    size_t oos_begin, oos_end; /* bars [begin, end) covered by the folds run */
+    double *oos_equity;        /* owned: oos_end - oos_begin values at the bars' closes */
+    kz_bt_metrics oos;         /* metrics of that curve and the chained trades */
+} kz_ga_wf_result;
+
+void kz_ga_wf_result_free(kz_ga_wf_result *r);
+
+/* Walk-forward search: kz_ga_run on each fold's IS window (random streams from (seed, fold,
+ * generation, individual): bit-identical for any thread count), the fold's top-K re-run on its
+ * OOS window, and the concatenated OOS curve. progress is called per generation of each fold
+ * (generation 0 starts a fold); a stop ends the current fold with its best so far and runs no
+ * more folds (KZ_OK, stopped = 1). Errors as kz_ga_run and kz_ga_wf_folds. */
+KZ_NODISCARD kz_status kz_ga_walk_forward(const kz_colset *cs,
+                                          const kz_ga_params *p,
+                                          int n_folds,
+                                          kz_wf_mode mode,
+                                          kz_ga_wf_result *out,
+                                          kz_error *err);
+/* Run facts, per-fold windows with their kz_ga_result_to_json report, and the concatenated OOS
+ * metrics and curve. *out allocated with kz_malloc. */
+KZ_NODISCARD kz_status kz_ga_wf_result_to_json(const kz_ga_wf_result *r, char **out);
+
 #ifdef __cplusplus
 }
 #endif

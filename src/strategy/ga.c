@@ -148,6 +148,8 @@ typedef struct run {
     const kz_colset *src;
     const kz_market *m;
     kz_ga_params p;
+    uint64_t fold;   /* walk-forward fold (0 for a single split): part of every random stream */
+    const char *tag; /* entry name prefix, e.g. "ga-42" or "ga-42-f2" */
     kz_ga_space *sp;
     kz_colset *work;
     size_t base_cols, max_cols, n_rebuilds;
@@ -158,7 +160,7 @@ typedef struct run {
     double sr_mean, sr_m2;
 } run;
 
-static void market_view(const kz_market *m, size_t b, size_t e, kz_market *v)
+void kz_ga_market_view(const kz_market *m, size_t b, size_t e, kz_market *v)
 {
     *v = *m;
     v->bars.n = v->bars.cap = e - b;
@@ -220,7 +222,7 @@ static kz_status build_sets(run *R, kz_error *err)
     for (int k = 0; k < 2; k++) {
         ws[k]->synced = 0;
         if (ws[k]->e > ws[k]->b) {
-            market_view(R->m, ws[k]->b, ws[k]->e, &ws[k]->view);
+            kz_ga_market_view(R->m, ws[k]->b, ws[k]->e, &ws[k]->view);
             if ((st = kz_colset_new(&ws[k]->view, &ws[k]->cs, err)) != KZ_OK ||
                 (st = sync_window(R, ws[k], err)) != KZ_OK) {
                 return st;
@@ -410,6 +412,13 @@ static size_t crowded_tournament(const pop *P, size_t n, int k, kz_rng *r)
     return best;
 }
 
+/* The random stream of (seed, fold, generation, individual): the fold goes in the high half of
+ * the generation word (generations < 2^32), so fold 0 is the single split's stream. */
+static void stream(const run *R, int gen, size_t individual, kz_rng *r)
+{
+    kz_rng_seed3(r, R->p.seed, (R->fold << 32) | (uint64_t)gen, (uint64_t)individual);
+}
+
 /* Child `slot` of generation `gen` from parents in P[0..n), written to Q. */
 static void breed(const run *R,
                   const pop *P,
@@ -421,7 +430,7 @@ static void breed(const run *R,
                   size_t qi)
 {
     kz_rng r;
-    kz_rng_seed3(&r, R->p.seed, (uint64_t)gen, (uint64_t)slot);
+    stream(R, gen, slot, &r);
     size_t a = R->p.nsga2 ? crowded_tournament(P, n, R->p.tournament, &r)
                           : tournament(key, n, R->p.tournament, &r);
     kz_genome child;
@@ -485,8 +494,10 @@ static void gen_stats(const run *R, const pop *P, size_t n, int gen, kz_ga_gen *
 
 /* ---------------------------------------------------------------- reporting */
 /* Re-run an entry on the IS window (recorded, for the return moments), the OOS window and all
- * bars; fill the DSR given the run's trials. */
-static kz_status report_entry(run *R, kz_ga_entry *e, const char *name, kz_error *err)
+ * bars; fill the DSR given the run's trials. keep_oos (optional) receives the recorded OOS
+ * backtest (zeroed without an OOS window). */
+static kz_status
+report_entry(run *R, kz_ga_entry *e, const char *name, kz_bt_result *keep_oos, kz_error *err)
 {
     kz_status st = kz_genome_decode(&e->genome, name, &e->strategy, err);
     if (st == KZ_OK) {
@@ -524,7 +535,11 @@ static kz_status report_entry(run *R, kz_ga_entry *e, const char *name, kz_error
         kz_ga_return_moments(r.equity, 0, r.n_equity, &skew, &kurt);
         e->oos_psr =
             kz_deflated_sharpe(r.m.sharpe / sqrt(R->bpy), (double)r.n_equity - 1, skew, kurt, 1, 0);
-        kz_bt_result_free(&r);
+        if (keep_oos) {
+            *keep_oos = r;
+        } else {
+            kz_bt_result_free(&r);
+        }
     }
     bt.record = 0;
     if ((st = kz_backtest(R->work, &e->strategy, &bt, &r, err)) != KZ_OK) {
@@ -570,22 +585,27 @@ static void nsga_survivors(pop *P, size_t n, pop *Q)
 }
 
 /* ---------------------------------------------------------------- the run */
-static kz_status split(run *R, kz_error *err)
+/* The single IS/OOS split of n bars: IS = [0, n - oos - gap), OOS = the last oos bars. */
+static kz_status split(size_t n, const kz_ga_params *p, size_t bounds[4], kz_error *err)
 {
-    size_t n = R->m->bars.n;
-    size_t oos = (size_t)floor((double)n * R->p.oos_fraction);
-    size_t gap = oos == 0 ? 0 : (R->p.gap_bars < 0 ? n / 100 : (size_t)R->p.gap_bars);
+    size_t oos = (size_t)floor((double)n * p->oos_fraction);
+    size_t gap = oos == 0 ? 0 : kz_ga_gap(n, p);
     if (oos + gap + 10 > n || (oos > 0 && oos < 10)) {
         return kz_bt_err(err, KZ_ERR_INVALID, "oos_fraction",
                          "%zu bars cannot hold an in-sample window, a gap of %zu and %zu "
                          "out-of-sample bars (at least 10 bars each)",
                          n, gap, oos);
     }
-    R->is.b = 0;
-    R->is.e = n - oos - gap;
-    R->oos.b = n - oos;
-    R->oos.e = oos ? n : n - oos;
+    bounds[0] = 0;
+    bounds[1] = n - oos - gap;
+    bounds[2] = n - oos;
+    bounds[3] = oos ? n : n - oos;
     return KZ_OK;
+}
+
+size_t kz_ga_gap(size_t n, const kz_ga_params *p)
+{
+    return p->gap_bars < 0 ? n / 100 : (size_t)p->gap_bars;
 }
 
 static kz_status run_loop(run *R, pop *P, pop *Q, hof *H, kz_ga_result *out, kz_error *err)
@@ -596,7 +616,7 @@ static kz_status run_loop(run *R, pop *P, pop *Q, hof *H, kz_ga_result *out, kz_
     kz_status st;
     for (size_t i = 0; i < N; i++) {
         kz_rng r;
-        kz_rng_seed3(&r, R->p.seed, 0, (uint64_t)i);
+        stream(R, 0, i, &r);
         kz_genome_random(R->sp, &r, &P->g[i]);
         P->born[i] = 0;
         P->idx[i] = i;
@@ -701,8 +721,8 @@ static kz_status collect_front(run *R, pop *P, kz_ga_result *out, kz_error *err)
     }
     for (size_t k = 0; k < out->n_front; k++) {
         char name[64];
-        snprintf(name, sizeof name, "ga-%llu-front-%zu", (unsigned long long)R->p.seed, k + 1);
-        kz_status st = report_entry(R, &out->front[k], name, err);
+        snprintf(name, sizeof name, "%s-front-%zu", R->tag, k + 1);
+        kz_status st = report_entry(R, &out->front[k], name, NULL, err);
         if (st != KZ_OK) {
             return st;
         }
@@ -710,26 +730,31 @@ static kz_status collect_front(run *R, pop *P, kz_ga_result *out, kz_error *err)
     return KZ_OK;
 }
 
-kz_status
-kz_ga_run(const kz_colset *cs, const kz_ga_params *params, kz_ga_result *out, kz_error *err)
+kz_status kz_ga_run_window(const kz_colset *cs,
+                           const kz_ga_params *params,
+                           const size_t bounds[4],
+                           uint64_t fold,
+                           const char *tag,
+                           kz_ga_result *out,
+                           kz_bt_result *best_oos,
+                           kz_error *err)
 {
-    if (!out) {
-        return kz_bt_err(err, KZ_ERR_INVALID, "out", "NULL output");
-    }
     memset(out, 0, sizeof *out);
-    if (!cs) {
-        return kz_bt_err(err, KZ_ERR_INVALID, "colset", "NULL column set");
-    }
-    kz_status st = kz_ga_params_check(params, err);
-    if (st != KZ_OK) {
-        return st;
+    if (best_oos) {
+        memset(best_oos, 0, sizeof *best_oos);
     }
     run R;
     memset(&R, 0, sizeof R);
     R.src = cs;
     R.m = kz_colset_market(cs);
     R.p = *params;
+    R.fold = fold;
+    R.tag = tag;
     R.bpy = kz_bt_bars_per_year(R.m->tf);
+    R.is.b = bounds[0];
+    R.is.e = bounds[1];
+    R.oos.b = bounds[2];
+    R.oos.e = bounds[3];
     size_t n = R.m->bars.n;
     size_t budget = (size_t)256 << 20;
     if (R.p.max_columns) {
@@ -745,8 +770,8 @@ kz_ga_run(const kz_colset *cs, const kz_ga_params *params, kz_ga_result *out, kz
     memset(&P, 0, sizeof P);
     memset(&Q, 0, sizeof Q);
     hof H = {NULL, 0, (size_t)R.p.top_k};
-    if ((st = split(&R, err)) != KZ_OK ||
-        (st = kz_ga_space_new(cs, R.p.mode, R.p.max_genes, &R.sp, err)) != KZ_OK ||
+    kz_status st;
+    if ((st = kz_ga_space_new(cs, R.p.mode, R.p.max_genes, &R.sp, err)) != KZ_OK ||
         (st = build_sets(&R, err)) != KZ_OK) {
         goto done;
     }
@@ -769,8 +794,8 @@ kz_ga_run(const kz_colset *cs, const kz_ga_params *params, kz_ga_result *out, kz
     out->n_cache_rebuilds = R.n_rebuilds;
     for (size_t k = 0; k < H.n; k++) {
         char name[64];
-        snprintf(name, sizeof name, "ga-%llu-%zu", (unsigned long long)R.p.seed, k + 1);
-        if ((st = report_entry(&R, &H.e[k], name, err)) != KZ_OK) {
+        snprintf(name, sizeof name, "%s-%zu", tag, k + 1);
+        if ((st = report_entry(&R, &H.e[k], name, k == 0 ? best_oos : NULL, err)) != KZ_OK) {
             goto done;
         }
     }
@@ -788,6 +813,27 @@ done:
     kz_ga_space_free(R.sp);
     if (st != KZ_OK) {
         kz_ga_result_free(out);
+        kz_bt_result_free(best_oos);
     }
     return st;
+}
+
+kz_status
+kz_ga_run(const kz_colset *cs, const kz_ga_params *params, kz_ga_result *out, kz_error *err)
+{
+    if (!out) {
+        return kz_bt_err(err, KZ_ERR_INVALID, "out", "NULL output");
+    }
+    memset(out, 0, sizeof *out);
+    if (!cs) {
+        return kz_bt_err(err, KZ_ERR_INVALID, "colset", "NULL column set");
+    }
+    size_t bounds[4];
+    kz_status st = kz_ga_params_check(params, err);
+    if (st != KZ_OK || (st = split(kz_colset_n_bars(cs), params, bounds, err)) != KZ_OK) {
+        return st;
+    }
+    char tag[32];
+    snprintf(tag, sizeof tag, "ga-%llu", (unsigned long long)params->seed);
+    return kz_ga_run_window(cs, params, bounds, 0, tag, out, NULL, err);
 }

@@ -4,6 +4,7 @@
 #define KZ_GA_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kizashi/strategy.h"
 #include "kizashi/ta.h"
@@ -63,5 +64,23 @@ void kz_ga_return_moments(const double *equity, size_t b, size_t e, double *skew
  * distance within its front. KZ_ERR_NOMEM (allocates 3n size_t). */
 kz_status kz_ga_nsga_rank(
     size_t n, const double *f1, const double *f2, const double *viol, int *rank, double *crowd);
+
+/* ---- runs (ga.c), shared with walk-forward (ga_wf.c) */
+/* A market whose arrays are views of bars [b, e) of m (nothing owned: never free it). */
+void kz_ga_market_view(const kz_market *m, size_t b, size_t e, kz_market *v);
+/* Bars between an in-sample window and its out-of-sample window: gap_bars, or n/100 if -1. */
+size_t kz_ga_gap(size_t n, const kz_ga_params *p);
+/* The search on windows win = {is_begin, is_end, oos_begin, oos_end} of the set's bars (params
+ * already checked, windows valid), with random streams (seed, fold, generation, individual) and
+ * entries named "<tag>-<rank>". best_oos (optional) receives the recorded OOS backtest of the
+ * best entry (zeroed without an OOS window); free it with kz_bt_result_free. */
+kz_status kz_ga_run_window(const kz_colset *cs,
+                           const kz_ga_params *params,
+                           const size_t win[4],
+                           uint64_t fold,
+                           const char *tag,
+                           kz_ga_result *out,
+                           kz_bt_result *best_oos,
+                           kz_error *err);
 
 #endif

@@ -1,6 +1,6 @@
-/* The strategy search's result as JSON: run facts, the top-K and the Pareto front with their
- * strategies (in kz_strategy_to_json form, replayable by `kizashi backtest`), IS/OOS/full
- * metrics and DSR, and the generation history. */
+/* The strategy search's result as JSON (single split and walk-forward): run facts, the top-K
+ * and the Pareto front with their strategies (in kz_strategy_to_json form, replayable by
+ * `kizashi backtest`), IS/OOS/full metrics and DSR, the generation history, the folds. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
@@ -110,6 +110,60 @@ kz_status kz_ga_result_to_json(const kz_ga_result *r, char **out)
     cJSON_Delete(root);
     if (!text) {
         return KZ_ERR_NOMEM;
+    }
+    *out = kz_strdup(text);
+    cJSON_free(text);
+    return *out ? KZ_OK : KZ_ERR_NOMEM;
+}
+
+kz_status kz_ga_wf_result_to_json(const kz_ga_wf_result *r, char **out)
+{
+    if (!r || !out) {
+        return KZ_ERR_INVALID;
+    }
+    *out = NULL;
+    cJSON *root = cJSON_CreateObject();
+    if (!root) {
+        return KZ_ERR_NOMEM;
+    }
+    kz_status st = KZ_OK;
+    num(root, "seed", (double)r->seed);
+    cJSON_AddStringToObject(root, "walk_forward", kz_wf_mode_str(r->mode));
+    num(root, "n_folds", r->n_folds);
+    num(root, "folds_run", r->folds_run);
+    cJSON_AddBoolToObject(root, "stopped", r->stopped);
+    num(root, "gap", (double)r->gap);
+    num(root, "n_evals", (double)r->n_evals);
+    cJSON *oos = cJSON_AddObjectToObject(root, "out_of_sample");
+    if (oos) {
+        num(oos, "begin", (double)r->oos_begin);
+        num(oos, "end", (double)r->oos_end);
+        cJSON_AddItemToObject(oos, "metrics", metrics(&r->oos));
+        cJSON *eq = cJSON_AddArrayToObject(oos, "equity");
+        for (size_t t = 0; eq && t < r->oos_end - r->oos_begin; t++) {
+            cJSON_AddItemToArray(eq, cJSON_CreateNumber(r->oos_equity[t]));
+        }
+    }
+    cJSON *folds = cJSON_AddArrayToObject(root, "folds");
+    for (int f = 0; folds && st == KZ_OK && f < r->folds_run; f++) {
+        const kz_ga_fold *fd = &r->folds[f];
+        char *text = NULL;
+        if ((st = kz_ga_result_to_json(&fd->run, &text)) != KZ_OK) {
+            break;
+        }
+        cJSON *o = cJSON_Parse(text);
+        kz_free(text);
+        if (!o) {
+            st = KZ_ERR_NOMEM;
+            break;
+        }
+        num(o, "fold", f + 1);
+        cJSON_AddItemToArray(folds, o);
+    }
+    char *text = st == KZ_OK ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) {
+        return st == KZ_OK ? KZ_ERR_NOMEM : st;
     }
     *out = kz_strdup(text);
     cJSON_free(text);
