@@ -1,6 +1,7 @@
-/* `kizashi optimize bench|run|ml`: the Bayesian optimiser's benchmark table (the same as
+/* `kizashi optimize bench|run|ml|ga`: the Bayesian optimiser's benchmark table (the same as
  * bench/bench_bayesopt), a single run on a standard test function with JSON save, resume and an
- * SVG convergence plot, and the tuning of the model's hyper-parameters on stored market data. */
+ * SVG convergence plot, and the tuning of the model's hyper-parameters and of the strategy GA's
+ * settings on stored market data. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 
 #include "kizashi/model.h"
 #include "kizashi/optim.h"
+#include "kizashi/signals.h"
+#include "kizashi/strategy.h"
 
 #include "cli.h"
 
@@ -15,6 +18,7 @@ static const char USAGE[] =
     "usage: kizashi optimize bench [options]\n"
     "       kizashi optimize run --function NAME [options]\n"
     "       kizashi optimize ml --symbol SYMBOL [options]\n"
+    "       kizashi optimize ga --symbol SYMBOL [options]\n"
     "\n"
     "bench: Branin and Hartmann-6 over several seeds; median/min/max best value after 50 and\n"
     "       100 evaluations, median ms per iteration (GP fit + acquisition), next to the\n"
@@ -25,19 +29,24 @@ static const char USAGE[] =
     "       min_data_in_leaf (SPEC 5's space) by minimising the validation (or walk-forward)\n"
     "       mlogloss; only the bars before the test segment are read while tuning. Then trains\n"
     "       the final model with the best params and prints its TEST metrics once.\n"
+    "ga:    tune the GA's population, generations, crossover and mutation rates and sharing\n"
+    "       radius (SPEC 5's space) by maximising the fitness of each run's best strategy on a\n"
+    "       tuning window after its in-sample window; the last bars (the holdout) are never\n"
+    "       read while tuning. Then runs the GA once with the best settings and prints the\n"
+    "       HOLDOUT metrics of its strategies.\n"
     "\n"
     "options:\n"
     "  --seeds N          bench: seeds 1..N (default 10)\n"
-    "  --calls N          run: total evaluations (default 50); ml: trainings (default 30)\n"
-    "  --seed N           run, ml: random seed (default 42)\n"
+    "  --calls N          run, ga: total evaluations (default 50); ml: trainings (default 30)\n"
+    "  --seed N           run, ml, ga: random seed (default 42; ga: also the GA runs' seed)\n"
     "  --batch Q          run: points suggested per batch (constant liar, default 1)\n"
     "  --acq NAME         ei pi lcb hedge (default ei)\n"
     "  --init NAME        initial design: sobol lhs random (default sobol)\n"
     "  --initial N        initial design size (default 10; ml: min(10, calls/3) as SPEC 5)\n"
-    "  --json FILE        run, ml: save the run (params, history, convergence) as JSON\n"
+    "  --json FILE        run, ml, ga: save the run (params, history, convergence) as JSON\n"
     "  --resume FILE      run: continue the run saved in FILE up to --calls evaluations\n"
-    "  --plot FILE        run, ml: write the convergence plot as SVG\n"
-    "ml options:\n"
+    "  --plot FILE        run, ml, ga: write the convergence plot as SVG\n"
+    "ml and ga options:\n"
     "  --exchange NAME    exchange of the bars (default binance)\n"
     "  --symbol SYMBOL    instrument (required)\n"
     "  --timeframe TF     1m 5m 15m 30m 1h 4h 1d (default 1h)\n"
@@ -48,10 +57,15 @@ static const char USAGE[] =
     "  --horizon H        label horizon in bars (default 24)\n"
     "  --threshold-mode M fixed (default), vol, quantile\n"
     "  --rounds N         num_boost_round of every training (default 1000, early stopping 50)\n"
-    "  --threads N        booster threads (default 0 = all cores)\n"
+    "  --threads N        booster / GA threads (default 0 = all cores; GA results identical)\n"
     "  --out FILE         write the best params and score as JSON\n"
     "  --train-out FILE   save the final model (.kzm)\n"
-    "  --quiet            no per-evaluation progress\n";
+    "  --quiet            no per-evaluation progress\n"
+    "ga options:\n"
+    "  --model FILE.kzm   a trained model: its ML_DOWN/RANGE/UP_PROB columns\n"
+    "  --mode MODE        technical, ml or mixed (default: mixed with --model, else technical)\n"
+    "  --tune-fraction F  tuning window, fraction of the bars (default 0.2)\n"
+    "  --holdout-fraction F  final holdout, fraction of the bars (default 0.2)\n";
 
 typedef struct opt_args {
     const char *seeds, *calls, *seed, *batch, *acq, *init, *initial, *json, *resume, *plot,
@@ -60,6 +74,8 @@ typedef struct opt_args {
     cli_market_args mk;
     const char *objective, *folds, *horizon, *mode, *rounds, *threads, *out, *train_out;
     int quiet;
+    /* ga */
+    const char *model, *ga_mode, *tune_fraction, *holdout_fraction;
 } opt_args;
 
 static int parse_params(const opt_args *a, kz_bo_params *p)
@@ -403,7 +419,211 @@ static int do_ml(cli_ctx *ctx, opt_args *a)
     return rc;
 }
 
-/* Sub-verbs; `ga` (tuning the strategy GA's settings) joins this table when the GA lands. */
+/* ---------------------------------------------------------------- optimize ga */
+/* Parse a fraction option into (0, 0.8]. */
+static int parse_fraction(const char *opt, const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !(v > 0 && v <= 0.8)) {
+        return cli_usage_error(USAGE, "--%s: '%s' is not a fraction in (0, 0.8]", opt, s);
+    }
+    *out = v;
+    return CLI_CONTINUE;
+}
+
+/* GA and tuning settings from the ga options. */
+static int ga_params(const opt_args *a, kz_ga_params *p, kz_ga_tune_params *t)
+{
+    int rc, v = 0;
+    if ((rc = parse_params(a, &t->bo)) != CLI_CONTINUE) {
+        return rc;
+    }
+    p->seed = t->bo.seed;
+    if (a->calls) {
+        if ((rc = parse_int_in("calls", a->calls, 1, 100000, &v)) != CLI_CONTINUE) {
+            return rc;
+        }
+        t->n_calls = (size_t)v;
+    }
+    if (!a->initial) {
+        /* as optimize ml (SPEC 5): min(10, n_calls // 3) initial points, at least one */
+        size_t k = t->n_calls / 3;
+        t->bo.n_initial = k < 1 ? 1 : (k > 10 ? 10 : k);
+    }
+    p->mode = a->model ? KZ_GA_MIXED : KZ_GA_TECHNICAL;
+    if (a->ga_mode && kz_ga_mode_parse(a->ga_mode, &p->mode) != KZ_OK) {
+        return cli_usage_error(USAGE, "--mode: '%s' is not technical, ml or mixed", a->ga_mode);
+    }
+    if (p->mode != KZ_GA_TECHNICAL && !a->model) {
+        return cli_usage_error(USAGE,
+                               "--mode %s needs ML probability columns: give a trained model "
+                               "with --model FILE.kzm, or use --mode technical",
+                               kz_ga_mode_str(p->mode));
+    }
+    if (a->threads &&
+        (rc = parse_int_in("threads", a->threads, 0, 1024, &p->threads)) != CLI_CONTINUE) {
+        return rc;
+    }
+    if ((a->tune_fraction && (rc = parse_fraction("tune-fraction", a->tune_fraction,
+                                                  &t->tune_fraction)) != CLI_CONTINUE) ||
+        (a->holdout_fraction && (rc = parse_fraction("holdout-fraction", a->holdout_fraction,
+                                                     &t->holdout_fraction)) != CLI_CONTINUE)) {
+        return rc;
+    }
+    return CLI_CONTINUE;
+}
+
+/* The model's three probability columns over the set's market. Refuses the ML modes when every
+ * bar fell back: a search over constant priors finds nothing but noise. */
+static int ga_attach_model(kz_colset *cs, const char *path, kz_ga_mode mode)
+{
+    kz_signals *sig = NULL;
+    kz_signal_report rep;
+    kz_error err;
+    char buf[1024];
+    int rc = CLI_EXIT_RUNTIME;
+    if (kz_signals_open(path, NULL, &sig, &err) != KZ_OK ||
+        kz_colset_attach_signals(cs, sig, &rep, &err) != KZ_OK) {
+        cli_error(path, "%s", kz_error_format(&err, buf, sizeof buf));
+    } else if (mode != KZ_GA_TECHNICAL && rep.n_bars > 0 && rep.n_fallback == rep.n_bars) {
+        cli_error(path, "the model gave no prediction for any bar (%s); use --mode technical",
+                  kz_signal_reason_str(rep.reason));
+    } else {
+        fprintf(stderr, "ML signals: %zu bars, %zu fell back\n", rep.n_bars, rep.n_fallback);
+        rc = CLI_CONTINUE;
+    }
+    kz_signals_free(sig);
+    return rc;
+}
+
+static int on_ga_eval(size_t it, size_t n, const kz_ga_params *p, double fit, double best, void *ud)
+{
+    (void)ud;
+    fprintf(stderr,
+            "eval %3zu/%zu  tuning fitness %.4f  best %.4f  (population %d, generations %d, "
+            "crossover %.3f, mutation %.3f, sharing_radius %.3f)\n",
+            it + 1, n, fit, best, p->population, p->generations, p->crossover_rate,
+            p->mutation_rate, p->sharing_radius);
+    return 0;
+}
+
+static void print_window(const char *what, const kz_market *m, size_t b, size_t e)
+{
+    char t0[32], t1[32];
+    printf("  %-15s bars [%zu, %zu)  %s .. %s\n", what, b, e, kz_time_format(m->bars.ts_ms[b], t0),
+           kz_time_format(m->bars.ts_ms[e - 1], t1));
+}
+
+/* After tuning: report, save, run the GA once with the best settings, print its holdout. */
+static int
+ga_finish(const opt_args *a, const kz_colset *cs, const kz_ga_tune_result *r, const kz_bo *bo)
+{
+    kz_error err;
+    char buf[1024];
+    const kz_ga_params *b = &r->best;
+    printf("best of %zu evaluations (%zu failed): evaluation %zu, optimiser seed %llu, GA seed "
+           "%llu\n",
+           r->n_evals, r->n_failed, r->best_iteration + 1, (unsigned long long)r->seed,
+           (unsigned long long)b->seed);
+    printf("  population      %d\n  generations     %d\n", b->population, b->generations);
+    printf("  crossover_rate  %.4f\n  mutation_rate   %.4f\n  sharing_radius  %.4f\n",
+           b->crossover_rate, b->mutation_rate, b->sharing_radius);
+    printf("  (elite %d, sharing on, mode %s; short_bias_rate not tuned: see docs/ga.md)\n",
+           b->elite, kz_ga_mode_str(b->mode));
+    printf("tuning-window fitness of the best strategy %.4f\n\n", r->best_fitness);
+    int rc = CLI_EXIT_OK;
+    if (a->out) {
+        char *js = NULL;
+        if (kz_ga_tune_result_to_json(r, &js) != KZ_OK) {
+            cli_error("--out", "out of memory");
+            return CLI_EXIT_RUNTIME;
+        }
+        rc = write_text(a->out, js);
+        kz_free(js);
+    }
+    if (rc == CLI_EXIT_OK && a->json && kz_bo_save_json(bo, a->json, &err) != KZ_OK) {
+        cli_error("--json", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+    }
+    if (rc == CLI_EXIT_OK && a->plot && kz_bo_plot_svg(bo, a->plot, &err) != KZ_OK) {
+        cli_error("--plot", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+    }
+    if (rc != CLI_EXIT_OK) {
+        return rc;
+    }
+    kz_ga_result fin;
+    if (kz_ga_tune_final(cs, r, &fin, &err) != KZ_OK) {
+        cli_error("final run", "%s", kz_error_format(&err, buf, sizeof buf));
+        return CLI_EXIT_RUNTIME;
+    }
+    printf("final GA run with these settings: in-sample [0, %zu), %zu strategies tried\n",
+           fin.is_end, fin.n_evals);
+    printf("HOLDOUT metrics (read once, after tuning):\n");
+    printf("%4s %8s | %8s %6s | %8s %7s %7s %6s %6s %6s\n", "rank", "fitness", "IS ret%", "Sharpe",
+           "ret%", "Sharpe", "maxDD%", "trades", "win%", "PSR");
+    for (size_t k = 0; k < fin.n_top; k++) {
+        const kz_ga_entry *x = &fin.top[k];
+        printf("%4zu %8.3f | %8.2f %6.2f | %8.2f %7.2f %7.2f %6zu %6.1f %6.3f\n", k + 1, x->fitness,
+               100 * x->is.total_return, x->is.sharpe, 100 * x->oos.total_return, x->oos.sharpe,
+               100 * x->oos.max_drawdown, x->oos.n_trades, 100 * x->oos.win_rate, x->oos_psr);
+    }
+    if (fin.n_top > 0) {
+        printf("buy and hold over the holdout: %.2f %%\n", 100 * fin.top[0].oos.buy_hold_return);
+    }
+    kz_ga_result_free(&fin);
+    return CLI_EXIT_OK;
+}
+
+static int do_ga(cli_ctx *ctx, opt_args *a)
+{
+    kz_ga_params p = kz_ga_params_default();
+    kz_ga_tune_params t = kz_ga_tune_params_default();
+    int rc;
+    if ((rc = ga_params(a, &p, &t)) != CLI_CONTINUE) {
+        return rc;
+    }
+    kz_market m;
+    if ((rc = cli_load_market(ctx, USAGE, &a->mk, &m)) != CLI_CONTINUE) {
+        return rc;
+    }
+    kz_colset *cs = NULL;
+    kz_bo *bo = NULL;
+    kz_error err;
+    char buf[1024];
+    rc = CLI_EXIT_RUNTIME;
+    if (kz_colset_new(&m, &cs, &err) != KZ_OK) {
+        cli_error("optimize ga", "%s", kz_error_format(&err, buf, sizeof buf));
+        goto done;
+    }
+    if (a->model && (rc = ga_attach_model(cs, a->model, p.mode)) != CLI_CONTINUE) {
+        goto done;
+    }
+    if (!a->quiet) {
+        t.progress = on_ga_eval;
+    }
+    kz_ga_tune_result r;
+    if (kz_ga_tune(cs, &p, &t, &r, &bo, &err) != KZ_OK) {
+        cli_error("optimize ga", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+        goto done;
+    }
+    printf("tuned the GA on %s %s %s, %zu bars, mode %s; the tuner read bars [0, %zu) only:\n",
+           a->mk.exchange, a->mk.symbol, a->mk.tf_s, m.bars.n, kz_ga_mode_str(p.mode),
+           r.n_bars_seen);
+    print_window("in-sample", &m, 0, r.is_end);
+    print_window("tuning window", &m, r.tune_begin, r.tune_end);
+    print_window("holdout", &m, r.holdout_begin, r.n_bars);
+    rc = ga_finish(a, cs, &r, bo);
+done:
+    kz_bo_free(bo);
+    kz_colset_free(cs);
+    kz_market_free(&m);
+    return rc;
+}
+
+/* Sub-verbs. */
 typedef struct sub_verb {
     const char *name;
     int (*fn)(cli_ctx *ctx, opt_args *a);
@@ -421,7 +641,8 @@ static int run_verb(cli_ctx *ctx, opt_args *a)
     return do_run(a);
 }
 
-static const sub_verb SUB_VERBS[] = {{"bench", bench_verb}, {"run", run_verb}, {"ml", do_ml}};
+static const sub_verb SUB_VERBS[] = {
+    {"bench", bench_verb}, {"run", run_verb}, {"ml", do_ml}, {"ga", do_ga}};
 
 int cmd_optimize(cli_ctx *ctx, int argc, char **argv)
 {
@@ -452,6 +673,10 @@ int cmd_optimize(cli_ctx *ctx, int argc, char **argv)
         {"out", CLI_STR, &a.out, NULL},
         {"train-out", CLI_STR, &a.train_out, NULL},
         {"quiet", CLI_FLAG, NULL, &a.quiet},
+        {"model", CLI_STR, &a.model, NULL},
+        {"mode", CLI_STR, &a.ga_mode, NULL},
+        {"tune-fraction", CLI_STR, &a.tune_fraction, NULL},
+        {"holdout-fraction", CLI_STR, &a.holdout_fraction, NULL},
     };
     int rc = cli_parse(ctx, argc, argv, opts, sizeof opts / sizeof opts[0], USAGE, &n_pos);
     if (rc != CLI_CONTINUE) {

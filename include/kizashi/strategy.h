@@ -565,6 +565,85 @@ KZ_NODISCARD kz_status kz_ga_walk_forward(const kz_colset *cs,
  * metrics and curve. *out allocated with kz_malloc. */
 KZ_NODISCARD kz_status kz_ga_wf_result_to_json(const kz_ga_wf_result *r, char **out);
 
+/* ================================================================ tuning the GA (docs/optim.md)
+ * Bayesian optimisation (kizashi/optim.h) of the GA's own settings over SPEC 5's GA space,
+ * maximising the out-of-sample fitness of GA runs. Three windows, so the reported figure stays
+ * out of sample for the tuner too: the GA evolves on IS = [0, tune_begin - gap), the objective
+ * scores the best IS strategy's fitness on the tuning window [tune_begin, tune_end), and the final
+ * holdout [holdout_begin, n) (after another gap) is never read while tuning: evaluations run on a
+ * column set over bars [0, tune_end) only. kz_ga_tune_final then runs the GA once with the chosen
+ * settings on [0, holdout_begin - gap) and scores its strategies on the holdout. Every evaluation
+ * uses the base seed (common random numbers: scores differ by the settings, not by seed luck).
+ * SPEC's short_bias_rate is not tuned: genomes always carry both a long and a short entry rule,
+ * drawn and mutated alike, so there is no side bias to set (docs/ga.md). */
+#include "kizashi/optim.h"
+
+#define KZ_GA_TUNE_N_DIMS 5
+
+/* Called after each evaluation: p = the GA settings evaluated (borrowed), fitness = the tuning
+ * window fitness (NaN when the run failed), best = the best so far. Non-zero stops the tuning
+ * (KZ_ERR_CANCELLED; *bo_out still holds the history). */
+typedef int (*kz_ga_tune_progress_fn)(
+    size_t iteration, size_t n_calls, const kz_ga_params *p, double fitness, double best, void *ud);
+
+typedef struct kz_ga_tune_params {
+    size_t n_calls;          /* evaluations = GA runs, 1..100000 (default 50) */
+    double tune_fraction;    /* tuning window, fraction of all bars (default 0.2) */
+    double holdout_fraction; /* final holdout, fraction of all bars (default 0.2); the two sum to
+                                at most 0.8 */
+    /* integer ranges of the space (defaults SPEC 5: population 20..100, generations 10..50) */
+    int population_min, population_max, generations_min, generations_max;
+    kz_bo_params bo;                 /* optimiser (default kz_bo_params_default) */
+    kz_ga_tune_progress_fn progress; /* optional */
+    void *progress_ud;
+} kz_ga_tune_params;
+
+kz_ga_tune_params kz_ga_tune_params_default(void);
+
+/* The tuned dimensions in this order: population int, generations int (the ranges of tp, which may
+ * be NULL = defaults), crossover_rate real [0.5, 0.9], mutation_rate real [0.01, 0.3],
+ * sharing_radius real [0.05, 0.3]. *out freed with kz_space_free. KZ_ERR_INVALID (bad ranges). */
+KZ_NODISCARD kz_status kz_ga_tune_space(const kz_ga_tune_params *tp, kz_space **out, kz_error *err);
+/* Apply point x (KZ_GA_TUNE_N_DIMS values) to p: the five fields, sharing on (its radius is
+ * tuned), elite capped at population / 2. */
+void kz_ga_tune_apply(const double *x, kz_ga_params *p);
+
+typedef struct kz_ga_tune_result {
+    kz_ga_params best;     /* base with the best point applied (progress/stop/ud cleared) */
+    double best_x[KZ_GA_TUNE_N_DIMS];
+    double best_fitness;   /* tuning-window fitness of the best run's top strategy (maximised) */
+    size_t best_iteration; /* 0-based evaluation index */
+    size_t n_evals, n_failed;
+    uint64_t seed;         /* the optimiser's seed (the GA's is best.seed) */
+    size_t n_bars;         /* bars of the whole set */
+    size_t gap;            /* bars between IS and tuning window, and before the holdout */
+    size_t is_end, tune_begin, tune_end, holdout_begin; /* windows, see above */
+    size_t n_bars_seen;    /* bars the objective read: [0, tune_end) */
+} kz_ga_tune_result;
+
+/* Tune on the set `cs` (borrowed: external columns such as the ML ones are copied into the
+ * tuner's own prefix set). base (NULL = kz_ga_params_default) gives every GA setting outside the
+ * space (mode, elite, fitness, costs, seed, threads, gap_bars; oos_fraction is ignored); its
+ * progress and stop are not used. tp may be NULL. bo_out optional as kz_model_tune's (also set on
+ * KZ_ERR_CANCELLED and KZ_ERR_RANGE). Bit-identical for any thread count. Errors: KZ_ERR_INVALID
+ * (params or too few bars for the three windows, naming the field), KZ_ERR_RANGE (no evaluation
+ * succeeded; the last failure in err), KZ_ERR_CANCELLED, KZ_ERR_NOMEM. */
+KZ_NODISCARD kz_status kz_ga_tune(const kz_colset *cs,
+                                  const kz_ga_params *base,
+                                  const kz_ga_tune_params *tp,
+                                  kz_ga_tune_result *out,
+                                  kz_bo **bo_out,
+                                  kz_error *err);
+/* The final run: kz_ga_run on cs with r->best, IS = [0, holdout_begin - gap) and OOS = the
+ * holdout, so out->top[k].oos are the holdout metrics (read once, after tuning). */
+KZ_NODISCARD kz_status kz_ga_tune_final(const kz_colset *cs,
+                                        const kz_ga_tune_result *r,
+                                        kz_ga_result *out,
+                                        kz_error *err);
+/* The result as JSON: "params" by SPEC names, fitness, iteration, counts, seeds and windows
+ * (*json kz_malloc'ed). */
+KZ_NODISCARD kz_status kz_ga_tune_result_to_json(const kz_ga_tune_result *r, char **json);
+
 #ifdef __cplusplus
 }
 #endif
