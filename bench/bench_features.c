@@ -21,6 +21,8 @@
 #include "kizashi/features.h"
 #include "kizashi/market.h"
 
+#include "bench_util.h"
+
 #define HOUR_MS INT64_C(3600000)
 
 static double peak_rss_mb(void)
@@ -30,50 +32,17 @@ static double peak_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
 }
 
-static kz_market make_market(size_t n)
-{
-    kz_synth_params sp = kz_synth_params_default();
-    sp.n_bars = n;
-    kz_bars b = {0};
-    kz_series fr = {0}, oi = {0};
-    kz_market m;
-    memset(&m, 0, sizeof m);
-    if (kz_synth_generate(&sp, &b, &fr, &oi, NULL) != KZ_OK ||
-        kz_market_build("synth", "SYN", KZ_TF_1H, &b, &fr, &oi, 9 * HOUR_MS, 2 * HOUR_MS, &m) !=
-            KZ_OK) {
-        fprintf(stderr, "synthetic market failed\n");
-        exit(1);
-    }
-    kz_bars_free(&b);
-    kz_series_free(&fr);
-    kz_series_free(&oi);
-    return m;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double cpu_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* Wall seconds of one whole call; its CPU seconds (user + system) in *cpu if not NULL. */
 static double batch_seconds(const kz_market *m, kz_frame **out, double *cpu)
 {
-    double c0 = cpu_s(), t0 = kz_monotonic_s();
+    double c0 = bench_cpu_s(), t0 = kz_monotonic_s();
     if (kz_features_compute(m, NULL, out, NULL, NULL) != KZ_OK) {
         fprintf(stderr, "kz_features_compute failed\n");
         exit(1);
     }
     double t = kz_monotonic_s() - t0;
     if (cpu) {
-        *cpu = cpu_s() - c0;
+        *cpu = bench_cpu_s() - c0;
     }
     return t;
 }
@@ -136,7 +105,7 @@ static void bench_stream(const kz_market *m)
         lat[i] = (kz_monotonic_s() - t0) * 1e6;
     }
     double total = kz_monotonic_s() - total0;
-    qsort(lat, n, sizeof(double), cmp_double);
+    qsort(lat, n, sizeof(double), bench_cmp_double);
     printf("streaming: %zu bars, mean %.3f us/bar (incl. timer), p50 %.3f us, p99 %.3f us, "
            "max %.1f us; loop %.3f us/bar\n",
            n, total / (double)n * 1e6, lat[n / 2], lat[(size_t)((double)n * 0.99)], lat[n - 1],
@@ -226,7 +195,11 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 1000000;
     size_t n_pd = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 100000;
     int reps = argc > 3 ? atoi(argv[3]) : 3;
-    kz_market m = make_market(n);
+    kz_market m;
+    if (!bench_synth_market(n, "SYN", 9 * HOUR_MS, 2 * HOUR_MS, &m)) {
+        fprintf(stderr, "synthetic market failed\n");
+        return 1;
+    }
     double rss_inputs = peak_rss_mb();
     kz_frame *f = NULL;
     double cpu = 0.0;

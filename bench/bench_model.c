@@ -11,13 +11,8 @@
 #include "kizashi/core.h"
 #include "kizashi/model.h"
 
+#include "bench_util.h"
 #include "model/model_int.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The work kz_model_train_frame does itself, outside XGBoost: scaler fit, the labelled-row
  * gathers into row-major matrices, and the per-round loss over the validation rows. */
@@ -62,7 +57,7 @@ static double own_work_seconds(const kz_frame *X, const float *y, const kz_split
 /* p50/p99 of n_lat latencies in us (sorts lat). */
 static void percentiles(double *lat, size_t n_lat, double *p50, double *p99)
 {
-    qsort(lat, n_lat, sizeof *lat, cmp_double);
+    qsort(lat, n_lat, sizeof *lat, bench_cmp_double);
     *p50 = lat[n_lat / 2];
     *p99 = lat[n_lat * 99 / 100];
 }
@@ -129,14 +124,8 @@ int main(int argc, char **argv)
 {
     size_t n_bars = argc > 1 ? (size_t)atol(argv[1]) : 100000;
     int threads = argc > 2 ? atoi(argv[2]) : 2;
-    kz_synth_params sp = kz_synth_params_default();
-    sp.n_bars = n_bars;
-    kz_bars b = {0};
-    kz_series fr = {0}, oi = {0};
     kz_market m;
-    memset(&m, 0, sizeof m);
-    if (kz_synth_generate(&sp, &b, &fr, &oi, NULL) != KZ_OK ||
-        kz_market_build("synth", "BTCUSDT", KZ_TF_1H, &b, &fr, &oi, 0, 0, &m) != KZ_OK) {
+    if (!bench_synth_market(n_bars, "BTCUSDT", 0, 0, &m)) {
         fprintf(stderr, "synthetic market failed\n");
         return 1;
     }
@@ -240,8 +229,8 @@ int main(int argc, char **argv)
         lat[i - warm] = (end - a) * 1e6;
         lat_feat[i - warm] = (mid - a) * 1e6;
     }
-    qsort(lat, n_lat, sizeof *lat, cmp_double);
-    qsort(lat_feat, n_lat, sizeof *lat_feat, cmp_double);
+    qsort(lat, n_lat, sizeof *lat, bench_cmp_double);
+    qsort(lat_feat, n_lat, sizeof *lat_feat, bench_cmp_double);
     printf("single row (feature update + predict), %zu bars: p50 %.1f us, p99 %.1f us "
            "(target p99 < 50 us); feature update alone p50 %.1f us, p99 %.1f us\n",
            n_lat, lat[n_lat / 2], lat[n_lat * 99 / 100], lat_feat[n_lat / 2],
@@ -262,8 +251,5 @@ int main(int argc, char **argv)
     kz_frame_free(full);
     kz_frame_free(X);
     kz_market_free(&m);
-    kz_bars_free(&b);
-    kz_series_free(&fr);
-    kz_series_free(&oi);
     return 0;
 }

@@ -12,35 +12,7 @@
 #include "kizashi/core.h"
 #include "kizashi/signals.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Process CPU seconds (all threads): the machine may be shared, and with one thread this is
- * what the run would take alone. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int synth(size_t n, kz_market *m)
-{
-    kz_synth_params sp = kz_synth_params_default();
-    sp.n_bars = n;
-    kz_bars b = {0};
-    kz_series fr = {0}, oi = {0};
-    memset(m, 0, sizeof *m);
-    int ok = kz_synth_generate(&sp, &b, &fr, &oi, NULL) == KZ_OK &&
-             kz_market_build("synth", "BTCUSDT", KZ_TF_1H, &b, &fr, &oi, 0, 0, m) == KZ_OK;
-    kz_bars_free(&b);
-    kz_series_free(&fr);
-    kz_series_free(&oi);
-    return ok;
-}
+#include "bench_util.h"
 
 /* Best of 3 wall times of the direct path: features, selection, kz_model_predict. */
 static double direct_seconds(kz_model *model, const kz_market *m, double *prob)
@@ -113,8 +85,8 @@ stream_latency(kz_signals *sig, const kz_market *m, size_t n_lat, double *lat, d
             lat_feat[i - warm] = (t2 - t1) * 1e6;
         }
     }
-    qsort(lat, n_lat, sizeof *lat, cmp_double);
-    qsort(lat_feat, n_lat, sizeof *lat_feat, cmp_double);
+    qsort(lat, n_lat, sizeof *lat, bench_cmp_double);
+    qsort(lat_feat, n_lat, sizeof *lat_feat, bench_cmp_double);
     free(row);
     kz_feature_state_free(fs);
     kz_signal_stream_free(st);
@@ -131,7 +103,8 @@ int main(int argc, char **argv)
         return 2;
     }
     kz_market m, train_m;
-    if (!synth(n, &m) || !synth(5000, &train_m)) {
+    if (!bench_synth_market(n, "BTCUSDT", 0, 0, &m) ||
+        !bench_synth_market(5000, "BTCUSDT", 0, 0, &train_m)) {
         fprintf(stderr, "synthetic market failed\n");
         return 1;
     }
@@ -161,14 +134,14 @@ int main(int argc, char **argv)
     double best = INFINITY, best_cpu = INFINITY;
     kz_signal_report rep;
     for (int r = 0; r < 3; r++) {
-        double t0 = kz_monotonic_s(), c0 = cpu_s();
+        double t0 = kz_monotonic_s(), c0 = bench_cpu_s();
         if (kz_signals_compute(sig, &m, col, col + n, col + 2 * n, &rep) != KZ_OK || rep.fallback) {
             fprintf(stderr, "signals fell back: %s: %s\n", kz_signal_reason_str(rep.reason),
                     rep.detail.msg);
             return 1;
         }
         best = fmin(best, kz_monotonic_s() - t0);
-        best_cpu = fmin(best_cpu, cpu_s() - c0);
+        best_cpu = fmin(best_cpu, bench_cpu_s() - c0);
     }
     double t_direct = direct_seconds(model, &m, prob), t_feat = features_seconds(model, &m);
     size_t same = 0;

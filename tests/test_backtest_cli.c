@@ -2,68 +2,12 @@
  * metrics table, JSON equal to the library's own run, trades/equity CSV, SVG, external columns
  * and the error paths. Skips (saying why) while the verb is not in the CLI's dispatch table. */
 #include <cjson/cJSON.h>
-#include <stdarg.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "kizashi/core.h"
 #include "kizashi/store.h"
 #include "kizashi/strategy.h"
 
-#include "kz_test.h"
-
-static char g_dir[256];
-static char *g_out, *g_err;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return calloc(1, 1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = calloc(1, (size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        buf[0] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
-/* Run the CLI ($KZ_CLI_OVERRIDE, else the built one) in the temp directory. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char args[2048], cmd[4096], p[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    const char *cli = getenv("KZ_CLI_OVERRIDE");
-    snprintf(cmd, sizeof cmd, "cd '%s' && env -u KIZASHI_DB '%s' %s >out.txt 2>err.txt", g_dir,
-             cli && *cli ? cli : KZ_CLI_PATH, args);
-    int st = system(cmd);
-    free(g_out);
-    free(g_err);
-    snprintf(p, sizeof p, "%s/out.txt", g_dir);
-    g_out = slurp(p);
-    snprintf(p, sizeof p, "%s/err.txt", g_dir);
-    g_err = slurp(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", g_dir, name);
-    FILE *f = fopen(p, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
+#include "kz_cli_test.h"
 
 static const char STRATEGY[] =
     "{\"name\": \"rsi-trend\",\n"
@@ -116,16 +60,10 @@ static int count_lines(const char *s)
 
 int main(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/kz_bt_cli_XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        KZ_SKIP("cannot create a temporary directory");
-    }
-    if (run("backtest --help") != 0) {
-        KZ_SKIP("'backtest' is not in cli/main.c's dispatch table yet (stderr: %.80s)", g_err);
-    }
+    cli_test_begin("bt_cli", "backtest");
     CHECK_STR_CONTAINS(g_out, "usage: kizashi backtest");
     CHECK_EQ_INT(run("--db t.db synth --bars 3000"), 0);
-    write_file("s.json", STRATEGY);
+    CHECK(kz_write_text(g_dir, "s.json", STRATEGY) == 0);
 
     /* the table */
     CHECK_EQ_INT(run("--db t.db backtest --strategy s.json --exchange synthetic --symbol SYNTH "
@@ -174,8 +112,9 @@ int main(void)
     free(text);
 
     /* an external column: a strategy on ML_UP_PROB needs --columns */
-    write_file("ml.json", "{\"long_entry\": {\"all\": [\"ML_UP_PROB > 0.5\"]},"
-                          " \"exit\": {\"all\": [\"ML_UP_PROB < 0.5\"]}}");
+    CHECK(kz_write_text(g_dir, "ml.json",
+                        "{\"long_entry\": {\"all\": [\"ML_UP_PROB > 0.5\"]},"
+                        " \"exit\": {\"all\": [\"ML_UP_PROB < 0.5\"]}}") == 0);
     CHECK_EQ_INT(run("--db t.db backtest --strategy ml.json --exchange synthetic --symbol SYNTH"),
                  1);
     CHECK_STR_CONTAINS(g_err, "long_entry.all[0]");
@@ -201,7 +140,7 @@ int main(void)
     free(text);
 
     /* errors */
-    write_file("bad.json", "{\"long_entry\": {\"all\": [\"close >> 3\"]}}");
+    CHECK(kz_write_text(g_dir, "bad.json", "{\"long_entry\": {\"all\": [\"close >> 3\"]}}") == 0);
     CHECK_EQ_INT(run("--db t.db backtest --strategy bad.json --exchange synthetic --symbol SYNTH"),
                  1);
     CHECK_STR_CONTAINS(g_err, "bad.json: long_entry.all[0]: unknown operator '>>'");
@@ -214,10 +153,6 @@ int main(void)
 
     kz_colset_free(cs);
     kz_market_free(&m);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    CHECK(system(cmd) == 0);
-    free(g_out);
-    free(g_err);
+    cli_test_end();
     KZ_TEST_DONE();
 }

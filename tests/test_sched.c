@@ -107,15 +107,57 @@ static size_t tick_created(kz_sched *s)
     return r.created;
 }
 
-static size_t count_jobs(kz_store *st, const char *model, unsigned mask)
+/* Number of jobs of model (NULL: all) with a status in mask (0: any); the newest into *newest
+ * (optional; zeroed when there is none). (size_t)-1 when listing fails. */
+static size_t list_jobs(kz_store *st, const char *model, unsigned mask, kz_job *newest)
 {
     kz_job *rows = NULL;
     size_t n = 0;
+    if (newest) {
+        memset(newest, 0, sizeof *newest);
+    }
     if (kz_job_list(st, model, mask, 0, &rows, &n) != KZ_OK) {
         return (size_t)-1;
     }
+    if (newest && n) {
+        *newest = rows[0];
+    }
     kz_free(rows);
     return n;
+}
+
+static size_t count_jobs(kz_store *st, const char *model, unsigned mask)
+{
+    return list_jobs(st, model, mask, NULL);
+}
+
+/* One scheduler test's world: a scratch database, a fake clock, a gate, a scheduler using them,
+ * and a second connection to the same database for the test's own reads and writes. */
+typedef struct fixture {
+    scratch sc;
+    fake_clock clk;
+    gate g;
+    kz_sched *s;
+    kz_store *st;
+} fixture;
+
+/* The clock at t0; the gate released or not (release) and holding callbacks until stopped
+ * (wait_stop); cfg NULL = the default configuration. */
+static void fx_init(fixture *f, int64_t t0, int release, int wait_stop, kz_sched_config *cfg)
+{
+    scratch_init(&f->sc);
+    fake_set(&f->clk, t0);
+    gate_init(&f->g, release);
+    atomic_store(&f->g.wait_stop, wait_stop);
+    f->s = new_sched(&f->sc, &f->clk, &f->g, cfg);
+    f->st = open_store(&f->sc);
+}
+
+static void fx_free(fixture *f)
+{
+    kz_store_close(f->st);
+    kz_sched_free(f->s);
+    scratch_free(&f->sc);
 }
 
 #define BIT(s) (1u << (s))
@@ -183,13 +225,10 @@ static void test_job_store(void)
 
 static void test_interval_and_candles(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0 + HOUR_MS); /* first sight: 01:00 */
-    gate g;
-    gate_init(&g, 1);
-    kz_sched *s = new_sched(&sc, &clk, &g, NULL);
+    fixture fx;
+    fx_init(&fx, T0 + HOUR_MS, 1, 0, NULL); /* first sight: 01:00 */
+    kz_sched *s = fx.s;
+    fake_clock *clk = &fx.clk;
     kz_sched_model iv = quiet_model("interval");
     iv.interval_ms = 2 * HOUR_MS;
     kz_sched_model cc = quiet_model("candles");
@@ -197,53 +236,43 @@ static void test_interval_and_candles(void)
     add(s, &iv);
     add(s, &cc);
     CHECK_EQ_INT(tick_created(s), 0);
-    fake_set(&clk, T0 + 3 * HOUR_MS - 1); /* interval: 1 ms early */
+    fake_set(clk, T0 + 3 * HOUR_MS - 1); /* interval: 1 ms early */
     CHECK_EQ_INT(tick_created(s), 0);
-    fake_set(&clk, T0 + 3 * HOUR_MS);
+    fake_set(clk, T0 + 3 * HOUR_MS);
     CHECK_EQ_INT(tick_created(s), 1);
-    fake_set(&clk, T0 + 4 * HOUR_MS - 1); /* candle boundary: 1 ms early */
+    fake_set(clk, T0 + 4 * HOUR_MS - 1); /* candle boundary: 1 ms early */
     CHECK_EQ_INT(tick_created(s), 0);
-    fake_set(&clk, T0 + 4 * HOUR_MS);
+    fake_set(clk, T0 + 4 * HOUR_MS);
     CHECK_EQ_INT(tick_created(s), 1);
-    fake_set(&clk, T0 + 5 * HOUR_MS - 1); /* interval restarts from its last run (03:00) */
+    fake_set(clk, T0 + 5 * HOUR_MS - 1); /* interval restarts from its last run (03:00) */
     CHECK_EQ_INT(tick_created(s), 0);
-    fake_set(&clk, T0 + 5 * HOUR_MS);
+    fake_set(clk, T0 + 5 * HOUR_MS);
     CHECK_EQ_INT(tick_created(s), 1);
-    fake_set(&clk, T0 + 8 * HOUR_MS - 1);
+    fake_set(clk, T0 + 8 * HOUR_MS - 1);
     CHECK_EQ_INT(tick_created(s), 1); /* the interval again (07:00), not the candle */
-    fake_set(&clk, T0 + 8 * HOUR_MS);
+    fake_set(clk, T0 + 8 * HOUR_MS);
     CHECK_EQ_INT(tick_created(s), 1); /* the 08:00 close */
-    kz_sched_free(s);
-    kz_store *st = open_store(&sc);
+    kz_store *st = fx.st;
     CHECK_EQ_INT(count_jobs(st, "interval", BIT(KZ_JOB_COMPLETED)), 3);
     CHECK_EQ_INT(count_jobs(st, "candles", BIT(KZ_JOB_COMPLETED)), 2);
-    kz_job *rows = NULL;
-    size_t n = 0;
-    CHECK(kz_job_list(st, "candles", 0, 1, &rows, &n) == KZ_OK && n == 1);
-    if (n == 1) {
-        CHECK_EQ_INT(rows[0].trigger, KZ_TRIGGER_SCHEDULED);
-        CHECK_EQ_INT(rows[0].result_version, 7);
-        CHECK_EQ_INT(rows[0].started_ms, T0 + 8 * HOUR_MS);
-        CHECK_STR_CONTAINS(rows[0].reason, "2024-01-01T08:00:00Z");
-    }
-    kz_free(rows);
-    kz_store_close(st);
-    scratch_free(&sc);
+    kz_job j;
+    CHECK(list_jobs(st, "candles", 0, &j) >= 1);
+    CHECK_EQ_INT(j.trigger, KZ_TRIGGER_SCHEDULED);
+    CHECK_EQ_INT(j.result_version, 7);
+    CHECK_EQ_INT(j.started_ms, T0 + 8 * HOUR_MS);
+    CHECK_STR_CONTAINS(j.reason, "2024-01-01T08:00:00Z");
+    fx_free(&fx);
 }
 
 static void test_new_data(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0);
-    gate g;
-    gate_init(&g, 1);
-    kz_sched *s = new_sched(&sc, &clk, &g, NULL);
+    fixture fx;
+    fx_init(&fx, T0, 1, 0, NULL);
+    kz_sched *s = fx.s;
+    kz_store *st = fx.st;
     kz_sched_model m = quiet_model("nd");
     m.new_data_bars = 10;
     add(s, &m);
-    kz_store *st = open_store(&sc);
     put_bars(st, 0, 9, 0.01);
     CHECK_EQ_INT(tick_created(s), 0); /* 9 bars, never trained */
     put_bars(st, 9, 1, 0.01);
@@ -255,18 +284,11 @@ static void test_new_data(void)
     CHECK_EQ_INT(tick_created(s), 0);
     put_bars(st, 19, 1, 0.01);
     CHECK_EQ_INT(tick_created(s), 1);
-    CHECK_EQ_INT(count_jobs(st, "nd", 0), 2);
-    kz_job *rows = NULL;
-    size_t n = 0;
-    CHECK(kz_job_list(st, "nd", 0, 1, &rows, &n) == KZ_OK && n == 1);
-    if (n == 1) {
-        CHECK_EQ_INT(rows[0].trigger, KZ_TRIGGER_NEW_DATA);
-        CHECK_STR_CONTAINS(rows[0].reason, "10 new bars");
-    }
-    kz_free(rows);
-    kz_store_close(st);
-    kz_sched_free(s);
-    scratch_free(&sc);
+    kz_job j;
+    CHECK_EQ_INT(list_jobs(st, "nd", 0, &j), 2);
+    CHECK_EQ_INT(j.trigger, KZ_TRIGGER_NEW_DATA);
+    CHECK_STR_CONTAINS(j.reason, "10 new bars");
+    fx_free(&fx);
 }
 
 /* Log predictions p for bars [0, n) of a model's version. */
@@ -279,14 +301,10 @@ static void log_preds(kz_store *st, const char *name, int v, size_t n, const dou
 
 static void test_performance(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0 + 100 * HOUR_MS);
-    gate g;
-    gate_init(&g, 1);
-    kz_sched *s = new_sched(&sc, &clk, &g, NULL);
-    kz_store *st = open_store(&sc);
+    fixture fx;
+    fx_init(&fx, T0 + 100 * HOUR_MS, 1, 0, NULL);
+    kz_sched *s = fx.s;
+    kz_store *st = fx.st;
     /* Bars 0..20 rise by ~0.6% per 2 bars: every realised label (h=2, +-0.1%) is "up". */
     put_bars(st, 0, 6, 0.01);
     static const double bad[3] = {0.90, 0.05, 0.05};   /* loss -ln 0.05 = 3.0 */
@@ -309,36 +327,25 @@ static void test_performance(void)
     CHECK_EQ_INT(tick_created(s), 0);
     put_bars(st, 6, 1, 0.01); /* the 5th matures */
     CHECK_EQ_INT(tick_created(s), 2);
-    CHECK_EQ_INT(count_jobs(st, "bad", 0), 1);
+    kz_job j;
+    CHECK_EQ_INT(list_jobs(st, "bad", 0, &j), 1);
     CHECK_EQ_INT(count_jobs(st, "good", 0), 0);
     CHECK_EQ_INT(count_jobs(st, "floor", 0), 1);
-    kz_job *rows = NULL;
-    size_t n = 0;
-    CHECK(kz_job_list(st, "bad", 0, 0, &rows, &n) == KZ_OK && n == 1);
-    if (n == 1) {
-        CHECK_EQ_INT(rows[0].trigger, KZ_TRIGGER_PERFORMANCE);
-        /* mean -ln(0.05) over 5 predictions vs 0.5 * 1.05 */
-        CHECK_STR_CONTAINS(rows[0].reason, "live mlogloss 2.9957 vs limit 0.5250");
-    }
-    kz_free(rows);
+    CHECK_EQ_INT(j.trigger, KZ_TRIGGER_PERFORMANCE);
+    /* mean -ln(0.05) over 5 predictions vs 0.5 * 1.05 */
+    CHECK_STR_CONTAINS(j.reason, "live mlogloss 2.9957 vs limit 0.5250");
     /* Cooldown: another matured bar within a day does not fire again. */
     put_bars(st, 7, 1, 0.01);
     CHECK_EQ_INT(tick_created(s), 0);
-    kz_store_close(st);
-    kz_sched_free(s);
-    scratch_free(&sc);
+    fx_free(&fx);
 }
 
 static void test_drift(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0 + 2000 * HOUR_MS);
-    gate g;
-    gate_init(&g, 1);
-    kz_sched *s = new_sched(&sc, &clk, &g, NULL);
-    kz_store *st = open_store(&sc);
+    fixture fx;
+    fx_init(&fx, T0 + 2000 * HOUR_MS, 1, 0, NULL);
+    kz_sched *s = fx.s;
+    kz_store *st = fx.st;
     put_bars(st, 0, 600, 0.01);
     /* Training histogram of Price_Range = (H-L)/C over the 600 training bars. */
     kz_market mk;
@@ -379,17 +386,11 @@ static void test_drift(void)
     /* 150 bars with 5x the range: 150 of the 200 window rows land in the top bin. */
     put_bars(st, 600, 150, 0.05);
     CHECK_EQ_INT(tick_created(s), 1);
-    kz_job *rows = NULL;
-    size_t n = 0;
-    CHECK(kz_job_list(st, "dr", 0, 0, &rows, &n) == KZ_OK && n == 1);
-    if (n == 1) {
-        CHECK_EQ_INT(rows[0].trigger, KZ_TRIGGER_DRIFT);
-        CHECK_STR_CONTAINS(rows[0].reason, "(Price_Range)");
-    }
-    kz_free(rows);
-    kz_store_close(st);
-    kz_sched_free(s);
-    scratch_free(&sc);
+    kz_job j;
+    CHECK_EQ_INT(list_jobs(st, "dr", 0, &j), 1);
+    CHECK_EQ_INT(j.trigger, KZ_TRIGGER_DRIFT);
+    CHECK_STR_CONTAINS(j.reason, "(Price_Range)");
+    fx_free(&fx);
 }
 
 static void test_psi_and_hist(void)
@@ -416,19 +417,16 @@ static void test_psi_and_hist(void)
 
 static void test_concurrency(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0);
-    gate g;
-    gate_init(&g, 0);
-    kz_sched *s = new_sched(&sc, &clk, &g, NULL);
+    fixture fx;
+    fx_init(&fx, T0, 0, 0, NULL);
+    kz_sched *s = fx.s;
+    kz_store *st = fx.st;
+    gate *g = &fx.g;
     const char *names[3] = {"a", "b", "c"};
     for (int k = 0; k < 3; k++) {
         kz_sched_model m = quiet_model(names[k]);
         add(s, &m);
     }
-    kz_store *st = open_store(&sc);
     int64_t ids[4];
     CHECK(kz_job_create(st, "a", KZ_TRIGGER_MANUAL, "", T0, T0, &ids[0]) == KZ_OK);
     CHECK(kz_job_create(st, "a", KZ_TRIGGER_MANUAL, "", T0, T0, &ids[1]) == KZ_OK);
@@ -439,64 +437,54 @@ static void test_concurrency(void)
     CHECK(kz_sched_tick(s, &r) == KZ_OK);
     CHECK_EQ_INT(r.dispatched, 2); /* a and b: the second a waits, c has no slot */
     CHECK_EQ_INT(r.running, 2);
-    wait_calls(&g, 2);
+    wait_calls(g, 2);
     CHECK_EQ_INT(count_jobs(st, NULL, BIT(KZ_JOB_RUNNING)), 2);
     CHECK(kz_sched_tick(s, &r) == KZ_OK);
     CHECK_EQ_INT(r.dispatched, 0);
-    atomic_store(&g.release, 1);
+    atomic_store(&g->release, 1);
     kz_sched_wait_idle(s);
     CHECK(kz_sched_tick(s, &r) == KZ_OK);
     CHECK_EQ_INT(r.dispatched, 2); /* a (second) and c */
     kz_sched_wait_idle(s);
-    fake_set(&clk, T0 + 1);
+    fake_set(&fx.clk, T0 + 1);
     CHECK(kz_sched_tick(s, &r) == KZ_OK); /* "zzz" is not configured: failed at once */
     kz_sched_wait_idle(s);
-    CHECK_EQ_INT(atomic_load(&g.max_running), 2);
-    CHECK_EQ_INT(atomic_load(&g.max_a), 1);
-    CHECK_EQ_INT(atomic_load(&g.calls), 4);
+    CHECK_EQ_INT(atomic_load(&g->max_running), 2);
+    CHECK_EQ_INT(atomic_load(&g->max_a), 1);
+    CHECK_EQ_INT(atomic_load(&g->calls), 4);
     CHECK_EQ_INT(count_jobs(st, NULL, BIT(KZ_JOB_COMPLETED)), 4);
     kz_job j;
     CHECK(kz_job_get(st, ids[1], &j) == KZ_OK && j.started_ms == T0);
-    kz_job *rows = NULL;
-    size_t n = 0;
-    CHECK(kz_job_list(st, "zzz", 0, 0, &rows, &n) == KZ_OK && n == 1);
-    if (n == 1) {
-        CHECK_EQ_INT(rows[0].status, KZ_JOB_FAILED);
-        CHECK_STR_CONTAINS(rows[0].error, "no such model");
-    }
-    kz_free(rows);
-    kz_store_close(st);
-    kz_sched_free(s);
-    scratch_free(&sc);
+    CHECK_EQ_INT(list_jobs(st, "zzz", 0, &j), 1);
+    CHECK_EQ_INT(j.status, KZ_JOB_FAILED);
+    CHECK_STR_CONTAINS(j.error, "no such model");
+    fx_free(&fx);
 }
 
 static void test_timeout_and_retries(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0);
-    gate g;
-    gate_init(&g, 1);
-    atomic_store(&g.wait_stop, 1);
     kz_sched_config cfg = kz_sched_config_default();
     cfg.job_timeout_ms = 100 * 1000;
     cfg.retry_backoff_ms = 60 * 1000;
     cfg.max_attempts = 3;
-    kz_sched *s = new_sched(&sc, &clk, &g, &cfg);
+    fixture fx;
+    fx_init(&fx, T0, 1, 1, &cfg);
+    kz_sched *s = fx.s;
+    kz_store *st = fx.st;
+    gate *g = &fx.g;
+    fake_clock *clk = &fx.clk;
     kz_sched_model m = quiet_model("a");
     add(s, &m);
-    kz_store *st = open_store(&sc);
     int64_t id1 = 0;
     CHECK(kz_job_create(st, "a", KZ_TRIGGER_MANUAL, "go", T0, T0, &id1) == KZ_OK);
     kz_tick_report r;
     CHECK(kz_sched_tick(s, &r) == KZ_OK && r.dispatched == 1);
-    wait_calls(&g, 1);
-    fake_set(&clk, T0 + 100 * 1000 - 1);
+    wait_calls(g, 1);
+    fake_set(clk, T0 + 100 * 1000 - 1);
     CHECK(kz_sched_tick(s, &r) == KZ_OK);
     CHECK_EQ_INT(r.timed_out, 0);
     CHECK_EQ_INT(r.running, 1);
-    fake_set(&clk, T0 + 100 * 1000); /* the deadline: the job is told to stop */
+    fake_set(clk, T0 + 100 * 1000); /* the deadline: the job is told to stop */
     kz_sched_wait_idle(s);
     kz_job j;
     CHECK(kz_job_get(st, id1, &j) == KZ_OK);
@@ -504,14 +492,14 @@ static void test_timeout_and_retries(void)
     CHECK_STR_CONTAINS(j.error, "timed out after 100 s");
     CHECK_EQ_INT(j.finished_ms, T0 + 100 * 1000);
     /* Retry 2 after 60 s, retry 3 after 120 s more, then no more (max_attempts 3). */
-    atomic_store(&g.wait_stop, 0);
-    atomic_store(&g.fail, 1);
+    atomic_store(&g->wait_stop, 0);
+    atomic_store(&g->fail, 1);
     int64_t due = T0 + 160 * 1000;
     for (int attempt = 2; attempt <= 3; attempt++) {
-        fake_set(&clk, due - 1);
+        fake_set(clk, due - 1);
         CHECK(kz_sched_tick(s, &r) == KZ_OK);
         CHECK_EQ_INT(r.dispatched, 0);
-        fake_set(&clk, due);
+        fake_set(clk, due);
         CHECK(kz_sched_tick(s, &r) == KZ_OK);
         CHECK_EQ_INT(r.dispatched, 1);
         kz_sched_wait_idle(s);
@@ -531,29 +519,22 @@ static void test_timeout_and_retries(void)
         CHECK_STR_CONTAINS(rows[0].error, "injected failure");
     }
     kz_free(rows);
-    kz_store_close(st);
-    kz_sched_free(s);
-    scratch_free(&sc);
+    fx_free(&fx);
 }
 
 static void test_cancel_running(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0);
-    gate g;
-    gate_init(&g, 1);
-    atomic_store(&g.wait_stop, 1);
-    kz_sched *s = new_sched(&sc, &clk, &g, NULL);
+    fixture fx;
+    fx_init(&fx, T0, 1, 1, NULL);
+    kz_sched *s = fx.s;
+    kz_store *st = fx.st;
     kz_sched_model m = quiet_model("a");
     add(s, &m);
-    kz_store *st = open_store(&sc);
     int64_t id = 0;
     CHECK(kz_job_create(st, "a", KZ_TRIGGER_MANUAL, "", T0, T0, &id) == KZ_OK);
     kz_tick_report r;
     CHECK(kz_sched_tick(s, &r) == KZ_OK && r.dispatched == 1);
-    wait_calls(&g, 1);
+    wait_calls(&fx.g, 1);
     int was_running = 0;
     CHECK(kz_job_cancel(st, id, T0, &was_running) == KZ_OK); /* another connection */
     CHECK_EQ_INT(was_running, 1);
@@ -564,58 +545,48 @@ static void test_cancel_running(void)
     CHECK(kz_job_get(st, id, &j) == KZ_OK);
     CHECK_EQ_INT(j.status, KZ_JOB_CANCELLED);
     CHECK_EQ_INT(count_jobs(st, "a", 0), 1); /* no retry after a cancellation */
-    kz_store_close(st);
-    kz_sched_free(s);
-    scratch_free(&sc);
+    fx_free(&fx);
 }
 
 static void test_restart(void)
 {
-    scratch sc;
-    scratch_init(&sc);
-    fake_clock clk;
-    fake_set(&clk, T0);
-    gate g;
-    gate_init(&g, 1);
-    atomic_store(&g.wait_stop, 1);
-    kz_sched *s = new_sched(&sc, &clk, &g, NULL);
+    fixture fx;
+    fx_init(&fx, T0, 1, 1, NULL);
+    kz_store *st = fx.st;
     kz_sched_model m = quiet_model("a");
     m.interval_ms = HOUR_MS;
     kz_sched_model mb = quiet_model("b");
-    add(s, &m);
-    add(s, &mb);
-    CHECK_EQ_INT(tick_created(s), 0); /* first sight of "a" at T0, persisted */
-    kz_store *st = open_store(&sc);
+    add(fx.s, &m);
+    add(fx.s, &mb);
+    CHECK_EQ_INT(tick_created(fx.s), 0); /* first sight of "a" at T0, persisted */
     int64_t run_id = 0, pend_id = 0;
     CHECK(kz_job_create(st, "b", KZ_TRIGGER_MANUAL, "", T0, T0, &run_id) == KZ_OK);
     kz_tick_report r;
-    CHECK(kz_sched_tick(s, &r) == KZ_OK && r.dispatched == 1);
-    wait_calls(&g, 1);
+    CHECK(kz_sched_tick(fx.s, &r) == KZ_OK && r.dispatched == 1);
+    wait_calls(&fx.g, 1);
     CHECK(kz_job_create(st, "b", KZ_TRIGGER_MANUAL, "", T0, T0, &pend_id) == KZ_OK);
     /* A graceful stop interrupts the running job and re-queues it. */
-    kz_sched_free(s);
+    kz_sched_free(fx.s);
     kz_job j;
     CHECK(kz_job_get(st, run_id, &j) == KZ_OK);
     CHECK_EQ_INT(j.status, KZ_JOB_INTERRUPTED);
     CHECK_EQ_INT(count_jobs(st, "b", BIT(KZ_JOB_PENDING)), 2);
 
-    atomic_store(&g.wait_stop, 0);
-    fake_set(&clk, T0 + HOUR_MS / 2);
-    s = new_sched(&sc, &clk, &g, NULL);
-    add(s, &m);
-    add(s, &mb);
-    CHECK_EQ_INT(tick_created(s), 0); /* the restart does not reset the interval's anchor */
+    atomic_store(&fx.g.wait_stop, 0);
+    fake_set(&fx.clk, T0 + HOUR_MS / 2);
+    fx.s = new_sched(&fx.sc, &fx.clk, &fx.g, NULL);
+    add(fx.s, &m);
+    add(fx.s, &mb);
+    CHECK_EQ_INT(tick_created(fx.s), 0); /* the restart does not reset the interval's anchor */
     CHECK(kz_job_get(st, pend_id, &j) == KZ_OK && j.status == KZ_JOB_COMPLETED);
-    CHECK(kz_sched_tick(s, &r) == KZ_OK && r.dispatched == 1); /* the re-queued one */
-    kz_sched_wait_idle(s);
-    fake_set(&clk, T0 + HOUR_MS - 1);
-    CHECK_EQ_INT(tick_created(s), 0);
-    fake_set(&clk, T0 + HOUR_MS);
-    CHECK_EQ_INT(tick_created(s), 1);
+    CHECK(kz_sched_tick(fx.s, &r) == KZ_OK && r.dispatched == 1); /* the re-queued one */
+    kz_sched_wait_idle(fx.s);
+    fake_set(&fx.clk, T0 + HOUR_MS - 1);
+    CHECK_EQ_INT(tick_created(fx.s), 0);
+    fake_set(&fx.clk, T0 + HOUR_MS);
+    CHECK_EQ_INT(tick_created(fx.s), 1);
     CHECK_EQ_INT(count_jobs(st, "b", BIT(KZ_JOB_COMPLETED)), 2);
-    kz_store_close(st);
-    kz_sched_free(s);
-    scratch_free(&sc);
+    fx_free(&fx);
 }
 
 /* ---------------------------------------------------------------- crash */

@@ -2,58 +2,13 @@
  * `kizashi train`, the CSV equal to the library's kz_signals_compute on the same bars, the status
  * line for ok and for fallbacks (--strict), usage errors, and the CSV as backtest --columns.
  * Skips (saying why) while the verb is not in the CLI's dispatch table. */
-#include <stdarg.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "kizashi/core.h"
 #include "kizashi/signals.h"
 #include "kizashi/store.h"
 
-#include "kz_test.h"
-
-static char g_dir[256];
-static char *g_out, *g_err;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return calloc(1, 1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = calloc(1, (size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        buf[0] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
-/* Run the CLI ($KZ_CLI_OVERRIDE, else the built one) in the temp directory. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char args[2048], cmd[4096], p[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    const char *cli = getenv("KZ_CLI_OVERRIDE");
-    snprintf(cmd, sizeof cmd, "cd '%s' && env -u KIZASHI_DB '%s' %s >out.txt 2>err.txt", g_dir,
-             cli && *cli ? cli : KZ_CLI_PATH, args);
-    int st = system(cmd);
-    free(g_out);
-    free(g_err);
-    snprintf(p, sizeof p, "%s/out.txt", g_dir);
-    g_out = slurp(p);
-    snprintf(p, sizeof p, "%s/err.txt", g_dir);
-    g_err = slurp(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#include "kz_cli_test.h"
 
 /* Parse the CSV's rows into ts and three columns (n rows at most); returns the rows read, or
  * -1 on a malformed line. */
@@ -106,18 +61,7 @@ static int library_signals(kz_market *m, double **col)
 
 int main(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/kz_signals_cli_XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        KZ_SKIP("cannot create a temporary directory");
-    }
-    if (run("signals --help") != 0) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "cannot remove %s\n", g_dir);
-        }
-        KZ_SKIP("'signals' is not in cli/main.c's dispatch table yet (stderr: %.80s)", g_err);
-    }
+    cli_test_begin("signals_cli", "signals");
     CHECK_STR_CONTAINS(g_out, "usage: kizashi signals");
     CHECK_EQ_INT(run("--db t.db synth --bars 1500"), 0);
     CHECK_EQ_INT(run("--db t.db train --exchange synthetic --symbol SYNTH --param "
@@ -170,21 +114,10 @@ int main(void)
 
     /* the CSV feeds a backtest as external columns */
     CHECK_EQ_INT(run("--db t.db signals --model m.kzm --exchange synthetic --symbol SYNTH"), 0);
-    char p[512];
-    snprintf(p, sizeof p, "%s/ml.csv", g_dir);
-    FILE *f = fopen(p, "w");
-    if (f) {
-        fputs(g_out, f);
-        fclose(f);
-    }
-    snprintf(p, sizeof p, "%s/s.json", g_dir);
-    f = fopen(p, "w");
-    if (f) {
-        fputs("{\"long_entry\": {\"all\": [\"ML_UP_PROB > ML_DOWN_PROB\"]},"
-              " \"exit\": {\"all\": [\"ML_UP_PROB < ML_DOWN_PROB\"]}}",
-              f);
-        fclose(f);
-    }
+    CHECK(kz_write_text(g_dir, "ml.csv", g_out) == 0);
+    CHECK(kz_write_text(g_dir, "s.json",
+                        "{\"long_entry\": {\"all\": [\"ML_UP_PROB > ML_DOWN_PROB\"]},"
+                        " \"exit\": {\"all\": [\"ML_UP_PROB < ML_DOWN_PROB\"]}}") == 0);
     CHECK_EQ_INT(run("--db t.db backtest --strategy s.json --exchange synthetic --symbol SYNTH "
                      "--columns ml.csv"),
                  0);
@@ -194,10 +127,6 @@ int main(void)
     kz_free(col);
     kz_free(lib);
     kz_market_free(&m);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    CHECK(system(cmd) == 0);
-    free(g_out);
-    free(g_err);
+    cli_test_end();
     KZ_TEST_DONE();
 }

@@ -9,45 +9,12 @@
 #include "kizashi/core.h"
 #include "kizashi/signals.h"
 
-#include "kz_test.h"
-
-static int load_market(kz_market *m)
-{
-    kz_bars b = {0};
-    kz_series fr = {0}, oi = {0};
-    kz_read_opts o = kz_read_opts_default();
-    char bars_p[4096], fr_p[4096], oi_p[4096];
-    snprintf(bars_p, sizeof bars_p, "%s",
-             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-1h.csv"));
-    snprintf(fr_p, sizeof fr_p, "%s",
-             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-funding.csv"));
-    snprintf(oi_p, sizeof oi_p, "%s",
-             kz_shared_path("data/funding_the_fall/hyperliquid/BTC-open-interest-1h.csv"));
-    FILE *f = fopen(bars_p, "r");
-    if (!f) {
-        return 0;
-    }
-    fclose(f);
-    int ok =
-        kz_bars_read_file(bars_p, &o, &b, NULL, NULL) == KZ_OK &&
-        kz_series_read_file(fr_p, KZ_DATA_FUNDING, &o, &fr, NULL, NULL) == KZ_OK &&
-        kz_series_read_file(oi_p, KZ_DATA_OI, &o, &oi, NULL, NULL) == KZ_OK &&
-        kz_market_build("binance", "BTCUSDT", KZ_TF_1H, &b, &fr, &oi, 9 * 3600000LL, 0, m) == KZ_OK;
-    kz_bars_free(&b);
-    kz_series_free(&fr);
-    kz_series_free(&oi);
-    return ok ? 1 : -1;
-}
+#include "kz_realdata.h"
 
 int main(void)
 {
     kz_market m;
-    memset(&m, 0, sizeof m);
-    int got = load_market(&m);
-    if (got == 0) {
-        KZ_SKIP("%s is absent", kz_shared_path("data/funding_the_fall"));
-    }
-    CHECK(got == 1);
+    kz_real_btc_market(&m);
     size_t n = m.bars.n;
     CHECK_EQ_INT(n, 8736);
 
@@ -57,11 +24,8 @@ int main(void)
     p.booster.num_threads = 1;
     p.booster.max_bin = 32;
     p.booster.num_leaves = 8;
-    kz_model *model = NULL;
-    kz_error err;
-    CHECK(kz_model_train(&m, &p, &model, &err) == KZ_OK);
+    kz_model *model = kz_real_train(&m, &p);
     if (!model) {
-        fprintf(stderr, "train: %s\n", err.msg);
         kz_market_free(&m);
         KZ_TEST_DONE();
     }

@@ -77,77 +77,27 @@ kz_status kz_job_status_parse(const char *s, kz_job_status *out)
 
 /* ---------------------------------------------------------------- helpers */
 
-static kz_status prep(kz_store *st, const char *sql, sqlite3_stmt **q)
-{
-    if (sqlite3_prepare_v2(kz_store_db(st), sql, -1, q, NULL) != SQLITE_OK) {
-        *q = NULL;
-        return kz_store_db_fail(st, "prepare");
-    }
-    return KZ_OK;
-}
-
-static kz_status exec(kz_store *st, const char *sql, const char *what)
-{
-    if (sqlite3_exec(kz_store_db(st), sql, NULL, NULL, NULL) != SQLITE_OK) {
-        return kz_store_db_fail(st, what);
-    }
-    return KZ_OK;
-}
-
-/* Step a statement that returns no row. */
-static kz_status step_done(kz_store *st, sqlite3_stmt *q, const char *what)
-{
-    if (sqlite3_step(q) != SQLITE_DONE) {
-        return kz_store_db_fail(st, what);
-    }
-    return KZ_OK;
-}
-
-static void bind_text(sqlite3_stmt *q, int i, const char *s)
-{
-    sqlite3_bind_text(q, i, s ? s : "", -1, SQLITE_TRANSIENT);
-}
-
-static void copy_col(char *dst, size_t size, sqlite3_stmt *q, int col)
-{
-    const unsigned char *t = sqlite3_column_text(q, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
-/* End a transaction: COMMIT when s is KZ_OK, else ROLLBACK (keeping s and its message). */
-static kz_status end_txn(kz_store *st, kz_status s)
-{
-    if (s == KZ_OK) {
-        return exec(st, "COMMIT", "commit");
-    }
-    sqlite3_exec(kz_store_db(st), "ROLLBACK", NULL, NULL, NULL);
-    return s;
-}
-
-static int valid_name(const char *s)
-{
-    return s && *s && strlen(s) < KZ_SCHED_NAME_MAX;
-}
-
 #define JOB_COLS                                                                                   \
     "id, model, trigger, status, reason, created_ms, scheduled_ms, started_ms, finished_ms,"       \
     " attempts, retry_of, cancel_requested, error, result_version"
 
-static void read_job(sqlite3_stmt *q, kz_job *j)
+/* A kz_sql_rows reader: one JOB_COLS row into a kz_job. */
+static void read_job(sqlite3_stmt *q, void *row, size_t size)
 {
+    kz_job *j = row;
     char buf[64];
-    memset(j, 0, sizeof *j);
+    memset(j, 0, size);
     j->id = sqlite3_column_int64(q, 0);
-    copy_col(j->model, sizeof j->model, q, 1);
-    copy_col(buf, sizeof buf, q, 2);
+    kz_sql_copy_text(q, 1, j->model, sizeof j->model);
+    kz_sql_copy_text(q, 2, buf, sizeof buf);
     if (kz_trigger_parse(buf, &j->trigger) != KZ_OK) {
         j->trigger = KZ_TRIGGER_COUNT;
     }
-    copy_col(buf, sizeof buf, q, 3);
+    kz_sql_copy_text(q, 3, buf, sizeof buf);
     if (kz_job_status_parse(buf, &j->status) != KZ_OK) {
         j->status = KZ_JOB_STATUS_COUNT;
     }
-    copy_col(j->reason, sizeof j->reason, q, 4);
+    kz_sql_copy_text(q, 4, j->reason, sizeof j->reason);
     j->created_ms = sqlite3_column_int64(q, 5);
     j->scheduled_ms = sqlite3_column_int64(q, 6);
     j->started_ms = sqlite3_column_int64(q, 7);
@@ -155,38 +105,25 @@ static void read_job(sqlite3_stmt *q, kz_job *j)
     j->attempts = sqlite3_column_int(q, 9);
     j->retry_of = sqlite3_column_int64(q, 10);
     j->cancel_requested = sqlite3_column_int(q, 11);
-    copy_col(j->error, sizeof j->error, q, 12);
+    kz_sql_copy_text(q, 12, j->error, sizeof j->error);
     j->result_version = sqlite3_column_int(q, 13);
 }
 
-/* Run a prepared job query and collect every row into a growing array. */
-static kz_status collect_jobs(kz_store *st, sqlite3_stmt *q, kz_job **rows, size_t *n)
+static const kz_sql_rows JOB_ROWS = {sizeof(kz_job), read_job, "out of memory listing jobs",
+                                     "read jobs"};
+
+/* Run a prepared job query (finalising it) and collect every row. */
+static kz_status collect_jobs(kz_store *st, kz_status s, sqlite3_stmt *q, kz_job **rows, size_t *n)
 {
-    size_t cap = 0;
-    kz_job *out = NULL;
+    void *out = NULL;
     *rows = NULL;
     *n = 0;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            kz_job *g = kz_realloc_array(out, nc, sizeof *g);
-            if (!g) {
-                kz_free(out);
-                return kz_store_fail(st, KZ_ERR_NOMEM, "out of memory listing jobs");
-            }
-            out = g;
-            cap = nc;
-        }
-        read_job(q, &out[(*n)++]);
+    if (s == KZ_OK) {
+        s = kz_sql_collect(st, q, &JOB_ROWS, &out, n);
+        *rows = out;
     }
-    if (rc != SQLITE_DONE) {
-        kz_free(out);
-        *n = 0;
-        return kz_store_db_fail(st, "read jobs");
-    }
-    *rows = out;
-    return KZ_OK;
+    sqlite3_finalize(q);
+    return s;
 }
 
 /* Insert one pending job; the caller owns the transaction (if any). */
@@ -200,22 +137,12 @@ static kz_status insert_job(kz_store *st,
                             int64_t retry_of,
                             int64_t *out_id)
 {
-    sqlite3_stmt *q = NULL;
-    kz_status s = prep(st,
-                       "INSERT INTO jobs (model, trigger, status, reason, created_ms, scheduled_ms,"
-                       " attempts, retry_of) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
-                       &q);
-    if (s == KZ_OK) {
-        bind_text(q, 1, model);
-        bind_text(q, 2, trigger);
-        bind_text(q, 3, reason);
-        sqlite3_bind_int64(q, 4, now_ms);
-        sqlite3_bind_int64(q, 5, scheduled_ms);
-        sqlite3_bind_int(q, 6, attempts);
-        sqlite3_bind_int64(q, 7, retry_of);
-        s = step_done(st, q, "insert job");
-    }
-    sqlite3_finalize(q);
+    kz_status s = kz_sql_run(st,
+                             "INSERT INTO jobs (model, trigger, status, reason, created_ms,"
+                             " scheduled_ms, attempts, retry_of) VALUES (?, ?, 'pending', ?, ?, ?,"
+                             " ?, ?)",
+                             "insert job", "tttIIiI", model, trigger, reason, now_ms, scheduled_ms,
+                             attempts, retry_of);
     if (s == KZ_OK && out_id) {
         *out_id = sqlite3_last_insert_rowid(kz_store_db(st));
     }
@@ -235,7 +162,7 @@ kz_status kz_job_create(kz_store *st,
     if (!st) {
         return KZ_ERR_INVALID;
     }
-    if (!valid_name(model) || (unsigned)trigger >= KZ_TRIGGER_COUNT) {
+    if (!kz_store_valid_name(model) || (unsigned)trigger >= KZ_TRIGGER_COUNT) {
         return kz_store_fail(st, KZ_ERR_INVALID, "job: model name (1..63 bytes) and trigger");
     }
     return insert_job(st, model, kz_trigger_str(trigger), reason, scheduled_ms, now_ms, 1, 0,
@@ -248,19 +175,17 @@ kz_status kz_job_get(kz_store *st, int64_t id, kz_job *out)
         return KZ_ERR_INVALID;
     }
     sqlite3_stmt *q = NULL;
-    kz_status s = prep(st, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", &q);
+    kz_status s =
+        kz_sql_prepare_bind(st, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", &q, "I", id);
     if (s == KZ_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) {
-            read_job(q, out);
-        } else if (rc == SQLITE_DONE) {
-            char msg[64];
-            snprintf(msg, sizeof msg, "no job %lld", (long long)id);
-            s = kz_store_fail(st, KZ_ERR_NOT_FOUND, msg);
-        } else {
-            s = kz_store_db_fail(st, "read job");
-        }
+        s = kz_sql_step_row(st, q, "read job");
+    }
+    if (s == KZ_OK) {
+        read_job(q, out, sizeof *out);
+    } else if (s == KZ_ERR_NOT_FOUND) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "no job %lld", (long long)id);
+        s = kz_store_fail(st, KZ_ERR_NOT_FOUND, msg);
     }
     sqlite3_finalize(q);
     return s;
@@ -287,16 +212,14 @@ kz_status kz_job_list(
     }
     snprintf(sql + len, sizeof sql - (size_t)len, " ORDER BY id DESC LIMIT ?2");
     sqlite3_stmt *q = NULL;
-    kz_status s = prep(st, sql, &q);
+    kz_status s = kz_sql_prepare(st, sql, &q);
     if (s == KZ_OK) {
         if (model) {
-            bind_text(q, 1, model);
+            kz_sql_bind(q, "t", model);
         }
         sqlite3_bind_int64(q, 2, limit ? (int64_t)(limit > INT64_MAX ? INT64_MAX : limit) : -1);
-        s = collect_jobs(st, q, rows, n);
     }
-    sqlite3_finalize(q);
-    return s;
+    return collect_jobs(st, s, q, rows, n);
 }
 
 kz_status kz_job_cancel(kz_store *st, int64_t id, int64_t now_ms, int *was_running)
@@ -307,7 +230,7 @@ kz_status kz_job_cancel(kz_store *st, int64_t id, int64_t now_ms, int *was_runni
     if (was_running) {
         *was_running = 0;
     }
-    kz_status s = exec(st, "BEGIN IMMEDIATE", "begin cancel");
+    kz_status s = kz_sql_exec(st, "BEGIN IMMEDIATE", "begin cancel");
     if (s != KZ_OK) {
         return s;
     }
@@ -315,12 +238,12 @@ kz_status kz_job_cancel(kz_store *st, int64_t id, int64_t now_ms, int *was_runni
     s = kz_job_get(st, id, &j);
     sqlite3_stmt *q = NULL;
     if (s == KZ_OK && j.status == KZ_JOB_PENDING) {
-        s = prep(st,
-                 "UPDATE jobs SET status = 'cancelled', finished_ms = ?2,"
-                 " error = 'cancelled before it started' WHERE id = ?1",
-                 &q);
+        s = kz_sql_prepare(st,
+                           "UPDATE jobs SET status = 'cancelled', finished_ms = ?2,"
+                           " error = 'cancelled before it started' WHERE id = ?1",
+                           &q);
     } else if (s == KZ_OK && j.status == KZ_JOB_RUNNING) {
-        s = prep(st, "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1", &q);
+        s = kz_sql_prepare(st, "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1", &q);
         if (was_running) {
             *was_running = 1;
         }
@@ -331,30 +254,22 @@ kz_status kz_job_cancel(kz_store *st, int64_t id, int64_t now_ms, int *was_runni
         s = kz_store_fail(st, KZ_ERR_INVALID, msg);
     }
     if (s == KZ_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        sqlite3_bind_int64(q, 2, now_ms);
-        s = step_done(st, q, "cancel job");
+        kz_sql_bind(q, "II", id, now_ms);
+        s = kz_sql_step_done(st, q, "cancel job");
     }
     sqlite3_finalize(q);
-    return end_txn(st, s);
+    return kz_sql_end_txn(st, s);
 }
 
 /* ---------------------------------------------------------------- scheduler internals */
 
 kz_status kz_jobs_claim(kz_store *st, int64_t id, int64_t now_ms, int *claimed)
 {
-    sqlite3_stmt *q = NULL;
     *claimed = 0;
-    kz_status s = prep(st,
-                       "UPDATE jobs SET status = 'running', started_ms = ? WHERE id = ? AND"
-                       " status = 'pending'",
-                       &q);
-    if (s == KZ_OK) {
-        sqlite3_bind_int64(q, 1, now_ms);
-        sqlite3_bind_int64(q, 2, id);
-        s = step_done(st, q, "claim job");
-    }
-    sqlite3_finalize(q);
+    kz_status s = kz_sql_run(st,
+                             "UPDATE jobs SET status = 'running', started_ms = ? WHERE id = ? AND"
+                             " status = 'pending'",
+                             "claim job", "II", now_ms, id);
     if (s == KZ_OK) {
         *claimed = sqlite3_changes(kz_store_db(st)) == 1;
     }
@@ -387,24 +302,15 @@ kz_status kz_jobs_finish(kz_store *st,
     if ((unsigned)status >= KZ_JOB_STATUS_COUNT) {
         return kz_store_fail(st, KZ_ERR_INVALID, "job status");
     }
-    kz_status s = exec(st, "BEGIN IMMEDIATE", "begin job end");
+    kz_status s = kz_sql_exec(st, "BEGIN IMMEDIATE", "begin job end");
     if (s != KZ_OK) {
         return s;
     }
-    sqlite3_stmt *q = NULL;
-    s = prep(st,
-             "UPDATE jobs SET status = ?, error = ?, result_version = ?, finished_ms = ?"
-             " WHERE id = ?",
-             &q);
-    if (s == KZ_OK) {
-        bind_text(q, 1, JOB_STATUS_NAMES[status]);
-        bind_text(q, 2, error);
-        sqlite3_bind_int(q, 3, result_version);
-        sqlite3_bind_int64(q, 4, now_ms);
-        sqlite3_bind_int64(q, 5, id);
-        s = step_done(st, q, "finish job");
-    }
-    sqlite3_finalize(q);
+    s = kz_sql_run(st,
+                   "UPDATE jobs SET status = ?, error = ?, result_version = ?, finished_ms = ?"
+                   " WHERE id = ?",
+                   "finish job", "ttiII", JOB_STATUS_NAMES[status], error, result_version, now_ms,
+                   id);
     if (s == KZ_OK && retry_at_ms >= 0) {
         kz_job j;
         s = kz_job_get(st, id, &j);
@@ -412,7 +318,7 @@ kz_status kz_jobs_finish(kz_store *st,
             s = insert_retry(st, &j, "retry of", retry_at_ms, now_ms, retry_id);
         }
     }
-    return end_txn(st, s);
+    return kz_sql_end_txn(st, s);
 }
 
 kz_status kz_jobs_recover(kz_store *st,
@@ -423,31 +329,28 @@ kz_status kz_jobs_recover(kz_store *st,
                           size_t *n_requeued)
 {
     size_t ni = 0, nr = 0;
-    kz_status s = exec(st, "BEGIN IMMEDIATE", "begin recovery");
+    kz_status s = kz_sql_exec(st, "BEGIN IMMEDIATE", "begin recovery");
     if (s != KZ_OK) {
         return s;
     }
     sqlite3_stmt *q = NULL;
     kz_job *rows = NULL;
     size_t n = 0;
-    s = prep(st, "SELECT " JOB_COLS " FROM jobs WHERE status = 'running' ORDER BY id", &q);
-    if (s == KZ_OK) {
-        s = collect_jobs(st, q, &rows, &n);
-    }
-    sqlite3_finalize(q);
+    s = kz_sql_prepare(st, "SELECT " JOB_COLS " FROM jobs WHERE status = 'running' ORDER BY id",
+                       &q);
+    s = collect_jobs(st, s, q, &rows, &n);
     q = NULL;
     if (s == KZ_OK) {
-        s = prep(st,
-                 "UPDATE jobs SET status = 'interrupted', finished_ms = ?,"
-                 " error = 'interrupted: the scheduler process ended while the job ran'"
-                 " WHERE id = ?",
-                 &q);
+        s = kz_sql_prepare(st,
+                           "UPDATE jobs SET status = 'interrupted', finished_ms = ?,"
+                           " error = 'interrupted: the scheduler process ended while the job ran'"
+                           " WHERE id = ?",
+                           &q);
     }
     for (size_t i = 0; s == KZ_OK && i < n; i++) {
         sqlite3_reset(q);
-        sqlite3_bind_int64(q, 1, now_ms);
-        sqlite3_bind_int64(q, 2, rows[i].id);
-        s = step_done(st, q, "mark interrupted");
+        kz_sql_bind(q, "II", now_ms, rows[i].id);
+        s = kz_sql_step_done(st, q, "mark interrupted");
         ni++;
         if (s == KZ_OK && requeue && rows[i].attempts < max_attempts) {
             s = insert_retry(st, &rows[i], "re-queue of interrupted", now_ms, now_ms, NULL);
@@ -456,7 +359,7 @@ kz_status kz_jobs_recover(kz_store *st,
     }
     sqlite3_finalize(q);
     kz_free(rows);
-    s = end_txn(st, s);
+    s = kz_sql_end_txn(st, s);
     if (n_interrupted) {
         *n_interrupted = s == KZ_OK ? ni : 0;
     }
@@ -469,51 +372,28 @@ kz_status kz_jobs_recover(kz_store *st,
 kz_status kz_jobs_due(kz_store *st, int64_t now_ms, size_t limit, kz_job **rows, size_t *n)
 {
     sqlite3_stmt *q = NULL;
-    kz_status s = prep(st,
-                       "SELECT " JOB_COLS " FROM jobs WHERE status = 'pending' AND"
-                       " scheduled_ms <= ? ORDER BY scheduled_ms, id LIMIT ?",
-                       &q);
-    if (s == KZ_OK) {
-        sqlite3_bind_int64(q, 1, now_ms);
-        sqlite3_bind_int64(q, 2, (int64_t)limit);
-        s = collect_jobs(st, q, rows, n);
-    }
-    sqlite3_finalize(q);
-    return s;
+    kz_status s = kz_sql_prepare_bind(st,
+                                      "SELECT " JOB_COLS " FROM jobs WHERE status = 'pending' AND"
+                                      " scheduled_ms <= ? ORDER BY scheduled_ms, id LIMIT ?",
+                                      &q, "II", now_ms, (int64_t)limit);
+    return collect_jobs(st, s, q, rows, n);
 }
 
 kz_status kz_jobs_busy_models(kz_store *st, char **names, size_t *n)
 {
+    static const kz_sql_rows NAME_ROWS = {KZ_SCHED_NAME_MAX, kz_sql_read_text0,
+                                          "out of memory reading busy models", "read busy models"};
     sqlite3_stmt *q = NULL;
-    size_t cap = 0;
+    void *out = NULL;
     *names = NULL;
     *n = 0;
-    kz_status s =
-        prep(st, "SELECT DISTINCT model FROM jobs WHERE status IN ('pending', 'running')", &q);
-    int rc = SQLITE_DONE;
-    while (s == KZ_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char *g = kz_realloc_array(*names, nc, KZ_SCHED_NAME_MAX);
-            if (!g) {
-                s = kz_store_fail(st, KZ_ERR_NOMEM, "out of memory reading busy models");
-                break;
-            }
-            *names = g;
-            cap = nc;
-        }
-        copy_col(*names + *n * KZ_SCHED_NAME_MAX, KZ_SCHED_NAME_MAX, q, 0);
-        (*n)++;
-    }
-    if (s == KZ_OK && rc != SQLITE_DONE) {
-        s = kz_store_db_fail(st, "read busy models");
+    kz_status s = kz_sql_prepare(
+        st, "SELECT DISTINCT model FROM jobs WHERE status IN ('pending', 'running')", &q);
+    if (s == KZ_OK) {
+        s = kz_sql_collect(st, q, &NAME_ROWS, &out, n);
+        *names = out;
     }
     sqlite3_finalize(q);
-    if (s != KZ_OK) {
-        kz_free(*names);
-        *names = NULL;
-        *n = 0;
-    }
     return s;
 }
 
@@ -523,14 +403,11 @@ kz_status kz_jobs_cancel_requests(kz_store *st, int64_t **ids, size_t *n)
     sqlite3_stmt *q = NULL;
     *ids = NULL;
     *n = 0;
-    kz_status s = prep(st,
-                       "SELECT " JOB_COLS " FROM jobs WHERE status = 'running' AND"
-                       " cancel_requested = 1",
-                       &q);
-    if (s == KZ_OK) {
-        s = collect_jobs(st, q, &rows, n);
-    }
-    sqlite3_finalize(q);
+    kz_status s = kz_sql_prepare(st,
+                                 "SELECT " JOB_COLS " FROM jobs WHERE status = 'running' AND"
+                                 " cancel_requested = 1",
+                                 &q);
+    s = collect_jobs(st, s, q, &rows, n);
     if (s == KZ_OK && *n) {
         *ids = kz_malloc_array(*n, sizeof **ids);
         if (!*ids) {
@@ -551,13 +428,9 @@ static kz_status
 query_i64(kz_store *st, const char *sql, const char *a, const char *b, int64_t c, int64_t *out)
 {
     sqlite3_stmt *q = NULL;
-    kz_status s = prep(st, sql, &q);
+    kz_status s = kz_sql_prepare_bind(st, sql, &q, "ttI", a, b, c);
     if (s == KZ_OK) {
-        bind_text(q, 1, a);
-        bind_text(q, 2, b);
-        sqlite3_bind_int64(q, 3, c);
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) {
+        if (sqlite3_step(q) == SQLITE_ROW) {
             *out = sqlite3_column_int64(q, 0);
         } else {
             s = kz_store_db_fail(st, "query");
@@ -577,16 +450,10 @@ kz_status kz_jobs_last_fired(kz_store *st, const char *model, int trigger, int64
 
 kz_status kz_jobs_prune(kz_store *st, int64_t before_ms, size_t *n_deleted)
 {
-    sqlite3_stmt *q = NULL;
-    kz_status s = prep(st,
-                       "DELETE FROM jobs WHERE status IN ('completed', 'failed', 'cancelled',"
-                       " 'interrupted') AND finished_ms < ?",
-                       &q);
-    if (s == KZ_OK) {
-        sqlite3_bind_int64(q, 1, before_ms);
-        s = step_done(st, q, "prune jobs");
-    }
-    sqlite3_finalize(q);
+    kz_status s = kz_sql_run(st,
+                             "DELETE FROM jobs WHERE status IN ('completed', 'failed', 'cancelled',"
+                             " 'interrupted') AND finished_ms < ?",
+                             "prune jobs", "I", before_ms);
     if (n_deleted) {
         *n_deleted = s == KZ_OK ? (size_t)sqlite3_changes(kz_store_db(st)) : 0;
     }
@@ -595,14 +462,8 @@ kz_status kz_jobs_prune(kz_store *st, int64_t before_ms, size_t *n_deleted)
 
 kz_status kz_sched_first_seen(kz_store *st, const char *model, int64_t now_ms, int64_t *out_ms)
 {
-    sqlite3_stmt *q = NULL;
-    kz_status s = prep(st, "INSERT OR IGNORE INTO sched_state VALUES (?, ?)", &q);
-    if (s == KZ_OK) {
-        bind_text(q, 1, model);
-        sqlite3_bind_int64(q, 2, now_ms);
-        s = step_done(st, q, "record model");
-    }
-    sqlite3_finalize(q);
+    kz_status s = kz_sql_run(st, "INSERT OR IGNORE INTO sched_state VALUES (?, ?)", "record model",
+                             "tI", model, now_ms);
     if (s == KZ_OK) {
         s = query_i64(st, "SELECT first_seen_ms FROM sched_state WHERE model = ?1", model, "", 0,
                       out_ms);
@@ -632,23 +493,12 @@ kz_status kz_store_count_bars_after(kz_store *st,
 kz_status kz_predlog_put(
     kz_store *st, const char *name, int version, int64_t ts_ms, const double prob[KZ_N_CLASSES])
 {
-    if (!st || !valid_name(name) || !prob) {
+    if (!st || !kz_store_valid_name(name) || !prob) {
         return st ? kz_store_fail(st, KZ_ERR_INVALID, "prediction: name and probabilities")
                   : KZ_ERR_INVALID;
     }
-    sqlite3_stmt *q = NULL;
-    kz_status s = prep(st, "INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?, ?)", &q);
-    if (s == KZ_OK) {
-        bind_text(q, 1, name);
-        sqlite3_bind_int(q, 2, version);
-        sqlite3_bind_int64(q, 3, ts_ms);
-        for (int k = 0; k < KZ_N_CLASSES; k++) {
-            sqlite3_bind_double(q, 4 + k, prob[k]);
-        }
-        s = step_done(st, q, "log prediction");
-    }
-    sqlite3_finalize(q);
-    return s;
+    return kz_sql_run(st, "INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?, ?)",
+                      "log prediction", "tiIrrr", name, version, ts_ms, prob[0], prob[1], prob[2]);
 }
 
 kz_status kz_predlog_matured(kz_store *st,
@@ -664,15 +514,12 @@ kz_status kz_predlog_matured(kz_store *st,
     *prob = NULL;
     *n = 0;
     sqlite3_stmt *q = NULL;
-    kz_status s = prep(st,
-                       "SELECT ts, p_down, p_range, p_up FROM predictions WHERE model = ? AND"
-                       " version = ? AND ts <= ? ORDER BY ts DESC LIMIT ?",
-                       &q);
+    kz_status s = kz_sql_prepare_bind(st,
+                                      "SELECT ts, p_down, p_range, p_up FROM predictions WHERE"
+                                      " model = ? AND version = ? AND ts <= ? ORDER BY ts DESC"
+                                      " LIMIT ?",
+                                      &q, "tiII", model, version, max_ts, (int64_t)limit);
     if (s == KZ_OK) {
-        bind_text(q, 1, model);
-        sqlite3_bind_int(q, 2, version);
-        sqlite3_bind_int64(q, 3, max_ts);
-        sqlite3_bind_int64(q, 4, (int64_t)limit);
         *ts = kz_malloc_array(limit ? limit : 1, sizeof **ts);
         *prob = kz_malloc_array(limit ? limit : 1, KZ_N_CLASSES * sizeof **prob);
         if (!*ts || !*prob) {

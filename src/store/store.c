@@ -144,23 +144,6 @@ int kz_store_schema_version(const kz_store *st)
 
 /* ---------------------------------------------------------------- SQL helpers */
 
-static kz_status exec_sql(kz_store *st, const char *sql, const char *what)
-{
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        return db_err(st, what);
-    }
-    return KZ_OK;
-}
-
-static kz_status prepare(kz_store *st, const char *sql, sqlite3_stmt **out)
-{
-    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) {
-        *out = NULL;
-        return db_err(st, "prepare");
-    }
-    return KZ_OK;
-}
-
 /* Run a one-row integer query (`SELECT count(*)`, `SELECT max(ts)`); *is_null says whether the
  * value was NULL (an empty max). */
 static kz_status query_int64(kz_store *st, sqlite3_stmt *q, int64_t *out, int *is_null)
@@ -282,8 +265,7 @@ static void build_sql(const table_desc *t, sql_kind kind, sqlbuf *b)
     case SQL_SPAN:
         /* Two scalar subqueries so SQLite answers each min/max from the primary key. */
         for (int j = 0; j < 2; j++) {
-            sb_add(b, "%s(SELECT %s(ts) FROM %s", j ? ", " : "SELECT ", j ? "max" : "min",
-                   t->name);
+            sb_add(b, "%s(SELECT %s(ts) FROM %s", j ? ", " : "SELECT ", j ? "max" : "min", t->name);
             sb_where_keys(b, t);
             sb_add(b, " AND ts >= ?%d AND ts < ?%d)", k + 1, k + 2);
         }
@@ -326,6 +308,29 @@ static void bind_keys(
     if (t->n_keys == 3) {
         sqlite3_bind_text(q, 3, kz_timeframe_str(tf), -1, SQLITE_STATIC);
     }
+}
+
+/* Validate the series keys, prepare the `kind` statement of the data kind's table and bind the
+ * keys; the caller binds the rest (?n_keys+1, ...). */
+static kz_status prepare_keyed(kz_store *st,
+                               kz_data_kind data,
+                               sql_kind kind,
+                               const char *exchange,
+                               const char *symbol,
+                               kz_timeframe tf,
+                               sqlite3_stmt **q)
+{
+    *q = NULL;
+    kz_status s = check_keys(st, data, exchange, symbol, tf);
+    if (s == KZ_OK) {
+        sqlbuf sql;
+        build_sql(&TABLES[data], kind, &sql);
+        s = kz_sql_prepare(st, sql.s, q);
+    }
+    if (s == KZ_OK) {
+        bind_keys(*q, &TABLES[data], exchange, symbol, tf);
+    }
+    return s;
 }
 
 /* ---------------------------------------------------------------- open / close */
@@ -373,17 +378,17 @@ static kz_status read_version(kz_store *st, int *out)
 {
     sqlite3_stmt *q = NULL;
     int64_t v = 0, has = 0;
-    kz_status s = prepare(st,
-                          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                          "name = 'schema_version'",
-                          &q);
+    kz_status s = kz_sql_prepare(st,
+                                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                 "name = 'schema_version'",
+                                 &q);
     if (s == KZ_OK) {
         s = query_int64(st, q, &has, NULL);
     }
     sqlite3_finalize(q);
     q = NULL;
     if (s == KZ_OK && has) {
-        s = prepare(st, "SELECT coalesce(max(version), 0) FROM schema_version", &q);
+        s = kz_sql_prepare(st, "SELECT coalesce(max(version), 0) FROM schema_version", &q);
         if (s == KZ_OK) {
             s = query_int64(st, q, &v, NULL);
         }
@@ -417,14 +422,14 @@ static kz_status migrate(kz_store *st)
         st->schema_version = v;
         return s;
     }
-    s = exec_sql(st, "BEGIN IMMEDIATE", "begin migration");
+    s = kz_sql_exec(st, "BEGIN IMMEDIATE", "begin migration");
     if (s != KZ_OK) {
         return s;
     }
-    s = exec_sql(st,
-                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
-                 " applied_ms INTEGER NOT NULL)",
-                 "create schema_version");
+    s = kz_sql_exec(st,
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+                    " applied_ms INTEGER NOT NULL)",
+                    "create schema_version");
     if (s == KZ_OK) {
         s = read_version(st, &v);
     }
@@ -437,18 +442,18 @@ static kz_status migrate(kz_store *st)
         }
         char what[64], rec[128];
         snprintf(what, sizeof what, "migration to schema version %d", MIGRATIONS[i].version);
-        s = exec_sql(st, MIGRATIONS[i].sql, what);
+        s = kz_sql_exec(st, MIGRATIONS[i].sql, what);
         snprintf(rec, sizeof rec, "INSERT INTO schema_version VALUES (%d, %lld)",
                  MIGRATIONS[i].version, (long long)kz_now_ms());
         if (s == KZ_OK) {
-            s = exec_sql(st, rec, what);
+            s = kz_sql_exec(st, rec, what);
         }
         if (s == KZ_OK) {
             v = MIGRATIONS[i].version;
         }
     }
     if (s == KZ_OK) {
-        s = exec_sql(st, "COMMIT", "commit migration");
+        s = kz_sql_exec(st, "COMMIT", "commit migration");
     }
     if (s != KZ_OK) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -500,14 +505,14 @@ kz_status kz_store_open(const char *path, kz_store **out, kz_error *err)
     sqlite3_busy_timeout(st->db, 5000);
     /* journal_mode is the first statement that reads the file header: a non-database file fails
      * here with SQLITE_NOTADB. */
-    s = exec_sql(st, "PRAGMA journal_mode = WAL", "set WAL mode");
+    s = kz_sql_exec(st, "PRAGMA journal_mode = WAL", "set WAL mode");
     /* synchronous=NORMAL: see DESIGN above. A 32 MiB page cache and 256 MiB of memory-mapped
      * reads let range loads of millions of rows skip a read() and a copy per page. */
     if (s == KZ_OK) {
-        s = exec_sql(st,
-                     "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
-                     " PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456",
-                     "set pragmas");
+        s = kz_sql_exec(st,
+                        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                        " PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456",
+                        "set pragmas");
     }
     if (s == KZ_OK) {
         s = migrate(st);
@@ -583,28 +588,23 @@ static kz_status put_rows(kz_store *st,
         hi = rv->ts[i] > hi ? rv->ts[i] : hi;
         increasing &= (i == 0 || rv->ts[i] > rv->ts[i - 1]);
     }
-    sqlbuf sql;
-    build_sql(t, mode, &sql);
-    s = prepare(st, sql.s, &ins);
+    s = prepare_keyed(st, kind, mode, exchange, symbol, tf, &ins);
     if (s == KZ_OK && mode == SQL_UPSERT) {
-        build_sql(t, SQL_COUNT, &sql);
-        s = prepare(st, sql.s, &cnt);
+        s = prepare_keyed(st, kind, SQL_COUNT, exchange, symbol, tf, &cnt);
     }
     if (s == KZ_OK) {
-        s = exec_sql(st, "BEGIN IMMEDIATE", "begin");
+        s = kz_sql_exec(st, "BEGIN IMMEDIATE", "begin");
         in_txn = (s == KZ_OK);
     }
     if (s != KZ_OK) {
         goto done;
     }
     if (cnt) {
-        bind_keys(cnt, t, exchange, symbol, tf);
         s = count_range(st, cnt, t->n_keys, lo, hi, &before);
         if (s != KZ_OK) {
             goto done;
         }
     }
-    bind_keys(ins, t, exchange, symbol, tf);
     int ts_pos = t->n_keys + 1;
     for (size_t i = 0; i < rv->n; i++) {
         sqlite3_bind_int64(ins, ts_pos, rv->ts[i]);
@@ -638,7 +638,7 @@ static kz_status put_rows(kz_store *st,
             }
         }
     }
-    s = exec_sql(st, "COMMIT", "commit");
+    s = kz_sql_exec(st, "COMMIT", "commit");
     in_txn = (s != KZ_OK);
     if (s == KZ_OK && stats) {
         size_t inserted = cnt ? (size_t)(after - before) : changed;
@@ -655,10 +655,20 @@ done:
     return s;
 }
 
-static rows_view bars_view(const kz_bars *b)
+/* The bars puts (upsert and the benchmark's replace) differ only in the statement. */
+static kz_status put_bars(kz_store *st,
+                          const char *exchange,
+                          const char *symbol,
+                          kz_timeframe tf,
+                          const kz_bars *b,
+                          sql_kind mode,
+                          kz_upsert_stats *stats)
 {
+    if (!st || !b) {
+        return KZ_ERR_INVALID;
+    }
     rows_view rv = {b->n, b->ts_ms, {b->open, b->high, b->low, b->close, b->volume}};
-    return rv;
+    return put_rows(st, KZ_DATA_BARS, exchange, symbol, tf, &rv, mode, stats);
 }
 
 kz_status kz_store_put_bars(kz_store *st,
@@ -668,11 +678,7 @@ kz_status kz_store_put_bars(kz_store *st,
                             const kz_bars *bars,
                             kz_upsert_stats *stats)
 {
-    if (!st || !bars) {
-        return KZ_ERR_INVALID;
-    }
-    rows_view rv = bars_view(bars);
-    return put_rows(st, KZ_DATA_BARS, exchange, symbol, tf, &rv, SQL_UPSERT, stats);
+    return put_bars(st, exchange, symbol, tf, bars, SQL_UPSERT, stats);
 }
 
 kz_status kz_store_put_bars_replace(kz_store *st,
@@ -682,11 +688,7 @@ kz_status kz_store_put_bars_replace(kz_store *st,
                                     const kz_bars *bars,
                                     kz_upsert_stats *stats)
 {
-    if (!st || !bars) {
-        return KZ_ERR_INVALID;
-    }
-    rows_view rv = bars_view(bars);
-    return put_rows(st, KZ_DATA_BARS, exchange, symbol, tf, &rv, SQL_REPLACE, stats);
+    return put_bars(st, exchange, symbol, tf, bars, SQL_REPLACE, stats);
 }
 
 kz_status kz_store_put_series(kz_store *st,
@@ -724,13 +726,10 @@ static kz_status reserve_rows(kz_store *st,
                               kz_series *series)
 {
     sqlite3_stmt *q = NULL;
-    sqlbuf sql;
-    build_sql(t, bars ? SQL_SPAN : SQL_COUNT, &sql);
-    kz_status s = prepare(st, sql.s, &q);
+    kz_status s = prepare_keyed(st, kind, bars ? SQL_SPAN : SQL_COUNT, exchange, symbol, tf, &q);
     if (s != KZ_OK) {
         return s;
     }
-    bind_keys(q, t, exchange, symbol, tf);
     sqlite3_bind_int64(q, t->n_keys + 1, from_ms);
     /* SQL_COUNT's range is inclusive: [from, to - 1]. */
     sqlite3_bind_int64(q, t->n_keys + 2, bars || to_ms == INT64_MIN ? to_ms : to_ms - 1);
@@ -748,7 +747,6 @@ static kz_status reserve_rows(kz_store *st,
         }
     }
     sqlite3_finalize(q);
-    (void)kind;
     if (want == 0) {
         return KZ_OK;
     }
@@ -771,17 +769,10 @@ static kz_status get_rows(kz_store *st,
 {
     const table_desc *t = &TABLES[kind];
     sqlite3_stmt *q = NULL;
-    kz_status s = check_keys(st, kind, exchange, symbol, tf);
+    kz_status s = prepare_keyed(st, kind, SQL_RANGE, exchange, symbol, tf, &q);
     if (s != KZ_OK) {
         return s;
     }
-    sqlbuf sql;
-    build_sql(t, SQL_RANGE, &sql);
-    s = prepare(st, sql.s, &q);
-    if (s != KZ_OK) {
-        return s;
-    }
-    bind_keys(q, t, exchange, symbol, tf);
     sqlite3_bind_int64(q, t->n_keys + 1, from_ms);
     sqlite3_bind_int64(q, t->n_keys + 2, to_ms);
     s = reserve_rows(st, t, kind, exchange, symbol, tf, from_ms, to_ms, bars, series);
@@ -864,17 +855,10 @@ static kz_status max_ts_before(kz_store *st,
 {
     const table_desc *t = &TABLES[kind];
     sqlite3_stmt *q = NULL;
-    kz_status s = check_keys(st, kind, exchange, symbol, tf);
+    kz_status s = prepare_keyed(st, kind, SQL_MAX_TS, exchange, symbol, tf, &q);
     if (s != KZ_OK) {
         return s;
     }
-    sqlbuf sql;
-    build_sql(t, SQL_MAX_TS, &sql);
-    s = prepare(st, sql.s, &q);
-    if (s != KZ_OK) {
-        return s;
-    }
-    bind_keys(q, t, exchange, symbol, tf);
     sqlite3_bind_int64(q, t->n_keys + 1, before_ms);
     int is_null = 1;
     s = query_int64(st, q, out_ms, &is_null);
@@ -957,8 +941,8 @@ kz_status kz_store_load_market(kz_store *st,
     if (s == KZ_OK) {
         kz_error err;
         kz_error_clear(&err);
-        s = kz_market_build_take(exchange, symbol, tf, &bars, fr.n ? &fr : NULL,
-                                 oi.n ? &oi : NULL, o.funding_max_age_ms, oi_age, out);
+        s = kz_market_build_take(exchange, symbol, tf, &bars, fr.n ? &fr : NULL, oi.n ? &oi : NULL,
+                                 o.funding_max_age_ms, oi_age, out);
         if (s != KZ_OK) {
             set_err(st, s, "load market %s/%s %s: %s", exchange, symbol, kz_timeframe_str(tf),
                     kz_status_str(s));
@@ -1014,7 +998,7 @@ scan_table(kz_store *st, kz_data_kind kind, kz_coverage **rows, size_t *n, size_
     sqlite3_stmt *q = NULL;
     sqlbuf sql;
     build_sql(t, SQL_SCAN, &sql);
-    kz_status s = prepare(st, sql.s, &q);
+    kz_status s = kz_sql_prepare(st, sql.s, &q);
     if (s != KZ_OK) {
         return s;
     }
@@ -1086,7 +1070,8 @@ kz_status kz_store_coverage(kz_store *st, kz_coverage **rows, size_t *n)
     return KZ_OK;
 }
 
-/* ---------------------------------------------------------------- shared with jobs.c, registry.c */
+/* ---------------------------------------------------------------- shared with jobs.c, registry.c
+ */
 
 sqlite3 *kz_store_db(kz_store *st)
 {

@@ -30,6 +30,50 @@ kz_status kz_store_fail(kz_store *st, kz_status code, const char *msg);
 /* Set the store's message to "<path>: <what>: <SQLite's message>"; KZ_ERR_STORE (or NOMEM). */
 kz_status kz_store_db_fail(kz_store *st, const char *what);
 
+/* ---- SQL helpers (sql.c) shared by store.c, jobs.c and registry.c: a query is its SQL plus a
+ * type string for its bindings, and every failure sets the store's message. */
+typedef struct sqlite3_stmt sqlite3_stmt;
+/* Prepare sql; on failure *q is NULL. */
+KZ_NODISCARD kz_status kz_sql_prepare(kz_store *st, const char *sql, sqlite3_stmt **q);
+/* Run SQL with no result (BEGIN, COMMIT, DDL); `what` names it in the message. */
+KZ_NODISCARD kz_status kz_sql_exec(kz_store *st, const char *sql, const char *what);
+/* End a transaction: COMMIT when s is KZ_OK, else ROLLBACK (keeping s and its message). */
+KZ_NODISCARD kz_status kz_sql_end_txn(kz_store *st, kz_status s);
+/* Bind ?1, ?2, ... in order from the variadic arguments, one letter each: 't' const char *
+ * (NULL binds ""), 'i' int, 'I' int64_t, 'r' double (NaN binds NULL). */
+void kz_sql_bind(sqlite3_stmt *q, const char *types, ...);
+/* kz_sql_prepare then kz_sql_bind. */
+KZ_NODISCARD kz_status
+kz_sql_prepare_bind(kz_store *st, const char *sql, sqlite3_stmt **q, const char *types, ...);
+/* Step a statement that returns no row. */
+KZ_NODISCARD kz_status kz_sql_step_done(kz_store *st, sqlite3_stmt *q, const char *what);
+/* Prepare, bind (as kz_sql_bind), step to the end and finalise a statement returning no row. */
+KZ_NODISCARD kz_status
+kz_sql_run(kz_store *st, const char *sql, const char *what, const char *types, ...);
+/* Step to the first row: KZ_OK on a row, KZ_ERR_NOT_FOUND (no message set) when there is none,
+ * else the store's error naming `what`. */
+KZ_NODISCARD kz_status kz_sql_step_row(kz_store *st, sqlite3_stmt *q, const char *what);
+/* Copy a text column into dst (NULL reads as ""). */
+void kz_sql_copy_text(sqlite3_stmt *q, int col, char *dst, size_t size);
+/* A real column; NULL reads as NaN (the 'r' binding's inverse). */
+double kz_sql_col_real(sqlite3_stmt *q, int col);
+/* How kz_sql_collect reads rows: `size` bytes each, filled by read(q, row, size). */
+typedef struct kz_sql_rows {
+    size_t size;
+    void (*read)(sqlite3_stmt *q, void *row, size_t size);
+    const char *oom_msg; /* the message when the array cannot grow */
+    const char *what;    /* what failed when stepping fails */
+} kz_sql_rows;
+/* A kz_sql_rows reader for fixed-size text rows: column 0 copied into the row. */
+void kz_sql_read_text0(sqlite3_stmt *q, void *row, size_t size);
+/* Step a prepared, bound statement to the end, appending one row per result row into a growing
+ * array (*rows kz_malloc'ed, NULL when empty); on failure *rows is NULL and *n 0. The caller
+ * finalises q. */
+KZ_NODISCARD kz_status
+kz_sql_collect(kz_store *st, sqlite3_stmt *q, const kz_sql_rows *spec, void **rows, size_t *n);
+/* A scheduler model name: 1..KZ_SCHED_NAME_MAX - 1 bytes. */
+int kz_store_valid_name(const char *s);
+
 /* ---- scheduler queries (jobs.c, registry.c) used by src/sched/; public types in sched.h. */
 struct kz_job;
 /* pending -> running with started_ms = now; *claimed = 0 if the job was no longer pending. */
@@ -100,6 +144,6 @@ typedef struct kz_registry_summary {
 KZ_NODISCARD kz_status kz_registry_summaries(kz_store *st, kz_registry_summary **rows, size_t *n);
 /* Delete (one transaction) the rows of `name` beyond the newest keep versions, never the active
  * one; their paths (no longer referenced by any row) go to *paths (n * 512 bytes, kz_free). */
-KZ_NODISCARD kz_status kz_registry_prune_rows(
-    kz_store *st, const char *name, int keep, char **paths, size_t *n);
+KZ_NODISCARD kz_status
+kz_registry_prune_rows(kz_store *st, const char *name, int keep, char **paths, size_t *n);
 #endif
