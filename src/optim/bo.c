@@ -86,35 +86,26 @@ static kz_status enum_parse(const char *const *names, size_t n, const char *s, u
     return KZ_ERR_INVALID;
 }
 
-const char *kz_acq_str(kz_acq_kind a)
-{
-    return enum_str(ACQ_NAMES, KZ_ACQ_COUNT, (unsigned)a);
-}
-
-kz_status kz_acq_parse(const char *s, kz_acq_kind *out)
-{
-    unsigned v = 0;
-    kz_status st = enum_parse(ACQ_NAMES, KZ_ACQ_COUNT, s, &v);
-    if (st == KZ_OK && out) {
-        *out = (kz_acq_kind)v;
+/* kz_<what>_str and kz_<what>_parse (case-insensitive) of an enum over its name table: the
+ * acquisition and initial-design enums share the pair, only the types differ. Defines
+ * kz_acq_str, kz_acq_parse, kz_init_str and kz_init_parse (optim.h). */
+#define ENUM_NAME_FUNCS(what, type, names, count)                                                  \
+    const char *kz_##what##_str(type v)                                                            \
+    {                                                                                              \
+        return enum_str(names, count, (unsigned)v);                                                \
+    }                                                                                              \
+    kz_status kz_##what##_parse(const char *s, type *out)                                          \
+    {                                                                                              \
+        unsigned v = 0;                                                                            \
+        kz_status st = enum_parse(names, count, s, &v);                                            \
+        if (st == KZ_OK && out) {                                                                  \
+            *out = (type)v;                                                                        \
+        }                                                                                          \
+        return st;                                                                                 \
     }
-    return st;
-}
 
-const char *kz_init_str(kz_init_kind k)
-{
-    return enum_str(INIT_NAMES, KZ_INIT_COUNT, (unsigned)k);
-}
-
-kz_status kz_init_parse(const char *s, kz_init_kind *out)
-{
-    unsigned v = 0;
-    kz_status st = enum_parse(INIT_NAMES, KZ_INIT_COUNT, s, &v);
-    if (st == KZ_OK && out) {
-        *out = (kz_init_kind)v;
-    }
-    return st;
-}
+ENUM_NAME_FUNCS(acq, kz_acq_kind, ACQ_NAMES, KZ_ACQ_COUNT)
+ENUM_NAME_FUNCS(init, kz_init_kind, INIT_NAMES, KZ_INIT_COUNT)
 
 const char *bo_source_str(kz_bo_source s)
 {
