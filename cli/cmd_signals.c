@@ -19,6 +19,8 @@ static const char USAGE[] =
     "each) and the status line on stderr says so: 'signals: ok ...' or 'signals: fallback ...'.\n"
     "\n"
     "  --model FILE              the .kzm model\n"
+    "  --model-name NAME         instead: the registry's active version of NAME (`kizashi "
+    "models`)\n"
     "  --timeout SECONDS         deadline for the whole computation (default none)\n"
     "  --max-mb MB               memory budget for the working buffers (default none)\n"
     "  --allow-missing-inputs    run a model whose funding/OI series is absent (NaN inputs)\n"
@@ -40,7 +42,7 @@ static int parse_positive(const char *opt, const char *s, double *out)
 
 typedef struct args {
     cli_market_args mk;
-    const char *model, *timeout_s, *max_mb_s;
+    const char *model, *model_name, *timeout_s, *max_mb_s;
     int allow_missing, strict;
 } args;
 
@@ -61,6 +63,41 @@ static void status_line(const char *model_path, const kz_signal_report *rep)
             rep->priors_known ? "the model's training class shares" : "1/3 each: priors unknown");
 }
 
+/* --model-name: the registry's active version of NAME, through the follower (kz_sched). */
+static int follow_active(cli_ctx *ctx,
+                         const char *name,
+                         const kz_market *m,
+                         const kz_signal_params *p,
+                         double *col,
+                         kz_signal_report *rep,
+                         char *source,
+                         size_t source_size)
+{
+    kz_store *st = NULL;
+    int rc = cli_open_store(ctx, &st);
+    if (rc != CLI_CONTINUE) {
+        return rc;
+    }
+    kz_model_follower *f = NULL;
+    kz_error err;
+    char buf[1024];
+    int version = 0;
+    size_t n = m->bars.n;
+    rc = CLI_EXIT_RUNTIME;
+    if (kz_model_follower_new(name, &f) != KZ_OK) {
+        cli_error("signals", "--model-name: invalid name '%s'", name);
+    } else if (kz_model_follower_signals(f, st, m, p, col, col + n, col + 2 * n, rep, &version,
+                                         &err) != KZ_OK) {
+        cli_error("signals", "%s", kz_error_format(&err, buf, sizeof buf));
+    } else {
+        snprintf(source, source_size, "the active model of '%s' (version %d)", name, version);
+        rc = CLI_CONTINUE;
+    }
+    kz_model_follower_free(f);
+    kz_store_close(st);
+    return rc;
+}
+
 int cmd_signals(cli_ctx *ctx, int argc, char **argv)
 {
     args a;
@@ -69,6 +106,7 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
     int n_pos = 0;
     const cli_opt opts[] = {
         {"model", CLI_STR, &a.model, NULL},
+        {"model-name", CLI_STR, &a.model_name, NULL},
         CLI_MARKET_OPTS(a.mk),
         {"timeout", CLI_STR, &a.timeout_s, NULL},
         {"max-mb", CLI_STR, &a.max_mb_s, NULL},
@@ -82,8 +120,8 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
     if (n_pos) {
         return cli_usage_error(USAGE, "unexpected argument '%s'", argv[1]);
     }
-    if (!a.model) {
-        return cli_usage_error(USAGE, "--model is required");
+    if (!a.model == !a.model_name) {
+        return cli_usage_error(USAGE, "give exactly one of --model FILE and --model-name NAME");
     }
     kz_signal_params p = kz_signal_params_default();
     p.allow_missing_inputs = a.allow_missing;
@@ -111,14 +149,24 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
         cli_error("signals", "out of memory");
         goto done;
     }
-    if (kz_signals_open(a.model, &p, &sig, &err) != KZ_OK) {
-        cli_error("signals", "%s", kz_error_format(&err, buf, sizeof buf));
-        goto done;
-    }
     kz_signal_report rep;
-    if (kz_signals_compute(sig, &m, col, col + n, col + 2 * n, &rep) != KZ_OK) {
-        cli_error("signals", "%s", kz_error_format(&rep.detail, buf, sizeof buf));
-        goto done;
+    char source[256];
+    if (a.model_name) {
+        if ((rc = follow_active(ctx, a.model_name, &m, &p, col, &rep, source, sizeof source)) !=
+            CLI_CONTINUE) {
+            goto done;
+        }
+        rc = CLI_EXIT_RUNTIME;
+    } else {
+        snprintf(source, sizeof source, "%s", a.model);
+        if (kz_signals_open(a.model, &p, &sig, &err) != KZ_OK) {
+            cli_error("signals", "%s", kz_error_format(&err, buf, sizeof buf));
+            goto done;
+        }
+        if (kz_signals_compute(sig, &m, col, col + n, col + 2 * n, &rep) != KZ_OK) {
+            cli_error("signals", "%s", kz_error_format(&rep.detail, buf, sizeof buf));
+            goto done;
+        }
     }
     printf("timestamp,%s,%s,%s\n", KZ_SIGNAL_COL_DOWN, KZ_SIGNAL_COL_RANGE, KZ_SIGNAL_COL_UP);
     for (size_t i = 0; i < n; i++) {
@@ -130,7 +178,7 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
         cli_error("signals", "cannot write the output");
         goto done;
     }
-    status_line(a.model, &rep);
+    status_line(source, &rep);
     rc = (a.strict && rep.fallback) ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
 done:
     free(col);

@@ -349,6 +349,43 @@ static void test_pipeline(void)
         CHECK(ra[k].reads > 0);
     }
     CHECK_EQ_INT(kz_model_follower_generation(f), 12); /* 2 + 10 swaps */
+
+    /* The signals facade following "the active model of btc": the values equal the facade on
+     * the active version's own file, and a promotion is picked up by the next call. */
+    size_t nb = mk.bars.n;
+    double *sg = kz_malloc_array(nb * 3, sizeof *sg);
+    double *sd = kz_malloc_array(nb * 3, sizeof *sd);
+    kz_signal_report rep;
+    int ver = -1;
+    /* This market has no funding/OI series; the pipeline trained with those columns all NaN. */
+    kz_signal_params sp = kz_signal_params_default();
+    sp.allow_missing_inputs = 1;
+    CHECK(kz_model_follower_signals(f, st, &mk, &sp, sg, sg + nb, sg + 2 * nb, &rep, &ver, &err) ==
+          KZ_OK);
+    CHECK_EQ_INT(ver, 3); /* the loop above ended on v3 */
+    CHECK(!rep.fallback && rep.n_bars == nb);
+    kz_signals *direct = NULL;
+    CHECK(kz_signals_open(v3.path, &sp, &direct, &err) == KZ_OK);
+    CHECK(kz_signals_compute(direct, &mk, sd, sd + nb, sd + 2 * nb, NULL) == KZ_OK);
+    CHECK(memcmp(sg, sd, nb * 3 * sizeof *sg) == 0);
+    kz_signals_free(direct);
+    CHECK(kz_registry_promote(st, "btc", 2, g_now) == KZ_OK);
+    CHECK(kz_model_follower_signals(f, st, &mk, &sp, sg, sg + nb, sg + 2 * nb, &rep, &ver, &err) ==
+          KZ_OK);
+    CHECK_EQ_INT(ver, 2);
+    CHECK(!rep.fallback);
+    /* A name with no active version: every bar holds the documented fallback, no error. */
+    kz_model_follower *g = NULL;
+    CHECK(kz_model_follower_new("nobody", &g) == KZ_OK);
+    CHECK(kz_model_follower_signals(g, st, &mk, NULL, sg, sg + nb, sg + 2 * nb, &rep, &ver, &err) ==
+          KZ_OK);
+    CHECK_EQ_INT(ver, 0);
+    CHECK(rep.fallback && rep.reason == KZ_SIGNAL_NO_MODEL && rep.n_fallback == nb);
+    CHECK_NEAR(sg[0], 1.0 / 3.0, 1e-15);
+    CHECK_NEAR(sg[nb - 1 + 2 * nb], 1.0 / 3.0, 1e-15);
+    kz_model_follower_free(g);
+    kz_free(sg);
+    kz_free(sd);
     kz_frame_free(X);
     kz_market_free(&mk);
     kz_model_follower_free(f);

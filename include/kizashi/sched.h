@@ -15,6 +15,7 @@
 #include "kizashi/core.h"
 #include "kizashi/market.h"
 #include "kizashi/model.h"
+#include "kizashi/signals.h"
 #include "kizashi/status.h"
 #include "kizashi/store.h"
 
@@ -253,6 +254,24 @@ KZ_NODISCARD kz_status kz_model_ref_predict(kz_model_ref *r,
                                             const kz_frame *X,
                                             double *prob,
                                             kz_error *err);
+
+/* The signals facade following the active model of the follower's name: refreshes the follower
+ * from `st` (borrowed; NULL = no refresh), so a promotion is picked up by the next call without
+ * a restart (a failed refresh keeps the current snapshot), then computes the ML columns of `m`
+ * with the current snapshot (held for the whole call, so a concurrent swap never mixes two
+ * versions). Same contract and fallbacks as kz_signals_compute: with no active model every bar
+ * holds the fallback, reason KZ_SIGNAL_NO_MODEL. *version (optional) = the version used, 0 for
+ * none. p may be NULL (defaults). Errors: KZ_ERR_INVALID (NULL f, m or outputs), KZ_ERR_NOMEM. */
+KZ_NODISCARD kz_status kz_model_follower_signals(kz_model_follower *f,
+                                                 kz_store *st,
+                                                 const kz_market *m,
+                                                 const kz_signal_params *p,
+                                                 double *down,
+                                                 double *range,
+                                                 double *up,
+                                                 kz_signal_report *rep,
+                                                 int *version,
+                                                 kz_error *err);
 
 /* ---------------------------------------------------------------- scheduler configuration */
 /* One model under the scheduler: its data, its triggers, its training settings. 0 = off. */

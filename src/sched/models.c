@@ -545,6 +545,47 @@ const kz_model *kz_model_ref_model(const kz_model_ref *r)
     return r ? r->model : NULL;
 }
 
+kz_status kz_model_follower_signals(kz_model_follower *f,
+                                    kz_store *st,
+                                    const kz_market *m,
+                                    const kz_signal_params *p,
+                                    double *down,
+                                    double *range,
+                                    double *up,
+                                    kz_signal_report *rep,
+                                    int *version,
+                                    kz_error *err)
+{
+    if (!f || !m || !down || !range || !up) {
+        return fail(err, KZ_ERR_INVALID, "follower signals", "NULL argument");
+    }
+    if (st) {
+        /* Not finding an active version (or a transient store error) keeps the snapshot we have:
+         * the facade's job is to keep answering. */
+        kz_error ignored;
+        kz_status refreshed = kz_model_follower_refresh(f, st, NULL, &ignored);
+        (void)refreshed;
+    }
+    kz_model_ref *r = kz_model_follower_acquire(f);
+    if (r) {
+        pthread_mutex_lock(&r->predict_mu);
+    }
+    kz_signals *sig = NULL;
+    kz_status s = kz_signals_new(r ? r->model : NULL, p, &sig, err);
+    if (s == KZ_OK) {
+        s = kz_signals_compute(sig, m, down, range, up, rep);
+        kz_signals_free(sig);
+    }
+    if (version) {
+        *version = r ? r->version : 0;
+    }
+    if (r) {
+        pthread_mutex_unlock(&r->predict_mu);
+        kz_model_ref_release(r);
+    }
+    return s;
+}
+
 kz_status kz_model_ref_predict(kz_model_ref *r, const kz_frame *X, double *prob, kz_error *err)
 {
     if (!r) {
