@@ -206,20 +206,14 @@ static int write_outputs(const kz_colset *cs,
 
 int cmd_backtest(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *strat_path = NULL, *exchange = NULL, *symbol = NULL, *tf_s = "1h";
-    const char *from_s = NULL, *to_s = NULL, *columns = NULL, *capital_s = NULL, *fee_s = NULL;
+    cli_market_args mk;
+    cli_market_args_init(&mk);
+    const char *strat_path = NULL, *columns = NULL, *capital_s = NULL, *fee_s = NULL;
     const char *slip_s = NULL, *trades = NULL, *equity = NULL, *plot = NULL;
     int no_funding = 0, json = 0, n_pos = 0;
-    kz_load_opts lo = kz_load_opts_default();
     const cli_opt opts[] = {
         {"strategy", CLI_STR, &strat_path, NULL},
-        {"exchange", CLI_STR, &exchange, NULL},
-        {"symbol", CLI_STR, &symbol, NULL},
-        {"timeframe", CLI_STR, &tf_s, NULL},
-        {"from", CLI_STR, &from_s, NULL},
-        {"to", CLI_STR, &to_s, NULL},
-        {"funding-exchange", CLI_STR, &lo.funding_exchange, NULL},
-        {"oi-exchange", CLI_STR, &lo.oi_exchange, NULL},
+        CLI_MARKET_OPTS(mk),
         {"columns", CLI_STR, &columns, NULL},
         {"capital", CLI_STR, &capital_s, NULL},
         {"fee", CLI_STR, &fee_s, NULL},
@@ -237,18 +231,13 @@ int cmd_backtest(cli_ctx *ctx, int argc, char **argv)
     if (n_pos != 0) {
         return cli_usage_error(USAGE, "unexpected argument '%s'", argv[1]);
     }
-    if (!strat_path || !exchange || !symbol) {
-        return cli_usage_error(USAGE, "--strategy, --exchange and --symbol are required");
+    if (!strat_path) {
+        return cli_usage_error(USAGE, "--strategy is required");
     }
-    kz_timeframe tf;
-    int64_t from = INT64_MIN, to = INT64_MAX;
     kz_bt_params p = kz_bt_params_default();
     p.record = 1;
     p.funding = !no_funding;
-    if ((rc = cli_parse_tf(USAGE, "timeframe", tf_s, &tf)) != CLI_CONTINUE ||
-        (from_s && (rc = cli_parse_time(USAGE, "from", from_s, &from)) != CLI_CONTINUE) ||
-        (to_s && (rc = cli_parse_time(USAGE, "to", to_s, &to)) != CLI_CONTINUE) ||
-        (capital_s && (rc = parse_real("capital", capital_s, &p.initial_equity)) != CLI_CONTINUE) ||
+    if ((capital_s && (rc = parse_real("capital", capital_s, &p.initial_equity)) != CLI_CONTINUE) ||
         (fee_s && (rc = parse_real("fee", fee_s, &p.fee_rate)) != CLI_CONTINUE) ||
         (slip_s && (rc = parse_real("slippage-bps", slip_s, &p.slippage_bps)) != CLI_CONTINUE)) {
         return rc;
@@ -263,21 +252,13 @@ int cmd_backtest(cli_ctx *ctx, int argc, char **argv)
         cli_error("strategy", "%s", kz_error_format(&err, buf, sizeof buf));
         return CLI_EXIT_RUNTIME;
     }
-    kz_store *st = NULL;
-    if ((rc = cli_open_store(ctx, &st)) != CLI_CONTINUE) {
-        return rc;
-    }
     kz_market m;
-    memset(&m, 0, sizeof m);
-    if (kz_store_load_market(st, exchange, symbol, tf, from, to, &lo, &m) != KZ_OK) {
-        rc = cli_store_error(st, "backtest");
-        kz_store_close(st);
+    if ((rc = cli_load_market(ctx, USAGE, &mk, &m)) != CLI_CONTINUE) {
         return rc;
     }
-    kz_store_close(st);
     if (!m.funding && p.funding) {
         fprintf(stderr, "warning: no funding data for %s/%s: no funding charged\n",
-                lo.funding_exchange ? lo.funding_exchange : exchange, symbol);
+                mk.lo.funding_exchange ? mk.lo.funding_exchange : mk.exchange, mk.symbol);
     }
     kz_colset *cs = NULL;
     kz_bt_result r;

@@ -416,21 +416,15 @@ static int search(kz_colset *cs,
 
 int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *exchange = NULL, *symbol = NULL, *tf_s = "1h", *from_s = NULL, *to_s = NULL;
+    cli_market_args mk;
+    cli_market_args_init(&mk);
     const char *out = NULL, *best = NULL, *model = NULL, *wf_s = NULL, *wf_mode_s = NULL;
     int quiet = 0, n_pos = 0, folds = 0;
     kz_wf_mode wf_mode = KZ_WF_EXPANDING;
     ga_opts o;
     memset(&o, 0, sizeof o);
-    kz_load_opts lo = kz_load_opts_default();
     const cli_opt opts[] = {
-        {"exchange", CLI_STR, &exchange, NULL},
-        {"symbol", CLI_STR, &symbol, NULL},
-        {"timeframe", CLI_STR, &tf_s, NULL},
-        {"from", CLI_STR, &from_s, NULL},
-        {"to", CLI_STR, &to_s, NULL},
-        {"funding-exchange", CLI_STR, &lo.funding_exchange, NULL},
-        {"oi-exchange", CLI_STR, &lo.oi_exchange, NULL},
+        CLI_MARKET_OPTS(mk),
         {"model", CLI_STR, &model, NULL},
         {"mode", CLI_STR, &o.mode, NULL},
         {"preset", CLI_STR, &o.preset, NULL},
@@ -464,18 +458,10 @@ int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
     if (n_pos != 0) {
         return cli_usage_error(USAGE, "unexpected argument '%s'", argv[1]);
     }
-    if (!exchange || !symbol) {
-        return cli_usage_error(USAGE, "--exchange and --symbol are required");
-    }
     kz_ga_params p = kz_ga_params_default();
     p.mode = model ? KZ_GA_MIXED : KZ_GA_TECHNICAL;
-    kz_timeframe tf;
-    int64_t from = INT64_MIN, to = INT64_MAX;
     if ((rc = apply_opts(&o, &p)) != CLI_CONTINUE ||
-        (wf_s && (rc = parse_int("walk-forward", wf_s, 1, 1000, &folds)) != CLI_CONTINUE) ||
-        (rc = cli_parse_tf(USAGE, "timeframe", tf_s, &tf)) != CLI_CONTINUE ||
-        (from_s && (rc = cli_parse_time(USAGE, "from", from_s, &from)) != CLI_CONTINUE) ||
-        (to_s && (rc = cli_parse_time(USAGE, "to", to_s, &to)) != CLI_CONTINUE)) {
+        (wf_s && (rc = parse_int("walk-forward", wf_s, 1, 1000, &folds)) != CLI_CONTINUE)) {
         return rc;
     }
     if (wf_mode_s && (!wf_s || kz_wf_mode_parse(wf_mode_s, &wf_mode) != KZ_OK)) {
@@ -489,25 +475,17 @@ int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
                                "with --model FILE.kzm, or use --mode technical",
                                kz_ga_mode_str(p.mode));
     }
-    kz_store *st = NULL;
-    if ((rc = cli_open_store(ctx, &st)) != CLI_CONTINUE) {
-        return rc;
-    }
     kz_market m;
-    memset(&m, 0, sizeof m);
-    if (kz_store_load_market(st, exchange, symbol, tf, from, to, &lo, &m) != KZ_OK) {
-        rc = cli_store_error(st, "evolve");
-        kz_store_close(st);
+    if ((rc = cli_load_market(ctx, USAGE, &mk, &m)) != CLI_CONTINUE) {
         return rc;
     }
-    kz_store_close(st);
     if (!m.funding && p.bt.funding) {
         fprintf(stderr, "warning: no funding data for %s/%s: no funding charged, no funding gene\n",
-                lo.funding_exchange ? lo.funding_exchange : exchange, symbol);
+                mk.lo.funding_exchange ? mk.lo.funding_exchange : mk.exchange, mk.symbol);
     }
     if (!m.oi) {
         fprintf(stderr, "warning: no open interest for %s/%s: no OI_CHANGE gene\n",
-                lo.oi_exchange ? lo.oi_exchange : exchange, symbol);
+                mk.lo.oi_exchange ? mk.lo.oi_exchange : mk.exchange, mk.symbol);
     }
     kz_colset *cs = NULL;
     kz_error err;
