@@ -71,11 +71,11 @@ static inline int kz_mom_gl_step(kz_mom_gl *s, double x)
         s->loss *= (double)(s->p - 1);
         s->gain *= (double)(s->p - 1);
     }
-    if (d < 0) {
-        s->loss -= d;
-    } else {
-        s->gain += d;
-    }
+    /* Branch-free on purpose (the sign of a price change is a coin flip for the predictor).
+     * Adding +0.0 to the other side leaves it bit-identical: gain and loss are sums of
+     * non-negative terms, never -0.0. */
+    s->gain += d > 0 ? d : 0.0;
+    s->loss += d < 0 ? -d : 0.0;
     if (t < s->p) {
         return 0;
     }
