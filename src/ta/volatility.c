@@ -48,16 +48,12 @@ static void natr_init(void *state, const double *params)
  * order. */
 static double true_range(double high, double low, double prev_close)
 {
+    /* Conditional moves, not branches: which term wins is unpredictable bar to bar. */
     double greatest = high - low;
     double v = fabs(prev_close - high);
-    if (v > greatest) {
-        greatest = v;
-    }
+    greatest = v > greatest ? v : greatest;
     v = fabs(low - prev_close);
-    if (v > greatest) {
-        greatest = v;
-    }
-    return greatest;
+    return v > greatest ? v : greatest;
 }
 
 /* in = high, low, close. Bar 0 has no true range. ATR: the first value (bar `period`) is the
