@@ -325,6 +325,26 @@ static int write_text(const char *path, const char *text)
 }
 
 /* After tuning: report, save the run, train the final model and print its test metrics. */
+/* The files a tuning run writes: --out (the result JSON `js`, freed here; NULL without --out),
+ * --json (the optimiser's history) and --plot (its convergence SVG). CLI_EXIT_OK or
+ * CLI_EXIT_RUNTIME after printing why. */
+static int write_outputs(const opt_args *a, const kz_bo *bo, char *js)
+{
+    kz_error err;
+    char buf[1024];
+    int rc = js ? write_text(a->out, js) : CLI_EXIT_OK;
+    kz_free(js);
+    if (rc == CLI_EXIT_OK && a->json && kz_bo_save_json(bo, a->json, &err) != KZ_OK) {
+        cli_error("--json", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+    }
+    if (rc == CLI_EXIT_OK && a->plot && kz_bo_plot_svg(bo, a->plot, &err) != KZ_OK) {
+        cli_error("--plot", "%s", kz_error_format(&err, buf, sizeof buf));
+        rc = CLI_EXIT_RUNTIME;
+    }
+    return rc;
+}
+
 static int ml_finish(const opt_args *a,
                      const kz_market *m,
                      const kz_train_params *p,
@@ -340,23 +360,11 @@ static int ml_finish(const opt_args *a,
            r->objective == KZ_TUNE_VALID ? "validation" : "walk-forward (mean of folds)",
            r->best_score);
     char *js = NULL;
-    int rc = CLI_EXIT_OK;
-    if (a->out) {
-        if (kz_tune_result_to_json(r, &js) != KZ_OK) {
-            cli_error("--out", "out of memory");
-            return CLI_EXIT_RUNTIME;
-        }
-        rc = write_text(a->out, js);
-        kz_free(js);
+    if (a->out && kz_tune_result_to_json(r, &js) != KZ_OK) {
+        cli_error("--out", "out of memory");
+        return CLI_EXIT_RUNTIME;
     }
-    if (rc == CLI_EXIT_OK && a->json && kz_bo_save_json(bo, a->json, &err) != KZ_OK) {
-        cli_error("--json", "%s", kz_error_format(&err, buf, sizeof buf));
-        rc = CLI_EXIT_RUNTIME;
-    }
-    if (rc == CLI_EXIT_OK && a->plot && kz_bo_plot_svg(bo, a->plot, &err) != KZ_OK) {
-        cli_error("--plot", "%s", kz_error_format(&err, buf, sizeof buf));
-        rc = CLI_EXIT_RUNTIME;
-    }
+    int rc = write_outputs(a, bo, js);
     if (rc != CLI_EXIT_OK) {
         return rc;
     }
@@ -532,24 +540,12 @@ ga_finish(const opt_args *a, const kz_colset *cs, const kz_ga_tune_result *r, co
     printf("  (elite %d, sharing on, mode %s; short_bias_rate not tuned: see docs/ga.md)\n",
            b->elite, kz_ga_mode_str(b->mode));
     printf("tuning-window fitness of the best strategy %.4f\n\n", r->best_fitness);
-    int rc = CLI_EXIT_OK;
-    if (a->out) {
-        char *js = NULL;
-        if (kz_ga_tune_result_to_json(r, &js) != KZ_OK) {
-            cli_error("--out", "out of memory");
-            return CLI_EXIT_RUNTIME;
-        }
-        rc = write_text(a->out, js);
-        kz_free(js);
+    char *js = NULL;
+    if (a->out && kz_ga_tune_result_to_json(r, &js) != KZ_OK) {
+        cli_error("--out", "out of memory");
+        return CLI_EXIT_RUNTIME;
     }
-    if (rc == CLI_EXIT_OK && a->json && kz_bo_save_json(bo, a->json, &err) != KZ_OK) {
-        cli_error("--json", "%s", kz_error_format(&err, buf, sizeof buf));
-        rc = CLI_EXIT_RUNTIME;
-    }
-    if (rc == CLI_EXIT_OK && a->plot && kz_bo_plot_svg(bo, a->plot, &err) != KZ_OK) {
-        cli_error("--plot", "%s", kz_error_format(&err, buf, sizeof buf));
-        rc = CLI_EXIT_RUNTIME;
-    }
+    int rc = write_outputs(a, bo, js);
     if (rc != CLI_EXIT_OK) {
         return rc;
     }

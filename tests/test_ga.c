@@ -9,6 +9,7 @@
 #include "kizashi/market.h"
 #include "kizashi/strategy.h"
 
+#include "kz_planted.h"
 #include "kz_test.h"
 
 /* ---------------------------------------------------------------- data */
@@ -52,42 +53,6 @@ static void add_past_ml_columns(kz_colset *cs, const kz_market *m, uint64_t seed
     free(up);
     free(dn);
     free(rg);
-}
-
-/* Planted edge: ML columns drawn at random (they leak nothing), and bars BUILT from them: after
- * ML_UP_PROB[t] > 0.6 the next 6 bars drift up, after ML_DOWN_PROB[t] > 0.6 down. The column at
- * t is known before the move it announces. */
-static void planted_market(size_t n, uint64_t seed, kz_market *m, double **cols)
-{
-    kz_rng r;
-    kz_rng_seed(&r, seed);
-    double *drift = calloc(n + 8, sizeof *drift);
-    for (int k = 0; k < 3; k++) {
-        cols[k] = malloc(n * sizeof(double));
-    }
-    for (size_t i = 0; i < n; i++) {
-        double a = kz_rng_uniform(&r), b = kz_rng_uniform(&r), c = kz_rng_uniform(&r);
-        double s = a * a * a + b * b * b + c * c * c;
-        cols[0][i] = a * a * a / s;
-        cols[1][i] = b * b * b / s;
-        cols[2][i] = c * c * c / s;
-        for (size_t h = 1; h <= 6; h++) {
-            drift[i + h] += cols[0][i] > 0.6 ? 0.003 : (cols[1][i] > 0.6 ? -0.003 : 0);
-        }
-    }
-    kz_bars b = {0};
-    double px = 30000;
-    for (size_t i = 0; i < n; i++) {
-        double o = px, c = o * exp(drift[i] + 0.006 * kz_rng_normal(&r));
-        double h = fmax(o, c) * (1 + 0.002 * fabs(kz_rng_normal(&r)));
-        double l = fmin(o, c) * (1 - 0.002 * fabs(kz_rng_normal(&r)));
-        CHECK(kz_bars_push(&b, 1704067200000LL + (int64_t)i * 3600000LL, o, h, l, c, 100) == KZ_OK);
-        px = c;
-    }
-    memset(m, 0, sizeof *m);
-    CHECK(kz_market_build("planted", "EDGE", KZ_TF_1H, &b, NULL, NULL, 0, 0, m) == KZ_OK);
-    kz_bars_free(&b);
-    free(drift);
 }
 
 static kz_colset *synth_colset(kz_market *m, size_t n, uint64_t seed)
@@ -482,7 +447,7 @@ static void test_planted_edge_ml_mode(void)
 {
     kz_market m;
     double *cols[3];
-    planted_market(3000, 5, &m, cols);
+    kz_planted_market(3000, 5, 3000, 1.0, &m, cols);
     kz_colset *cs = NULL;
     kz_error err;
     CHECK(kz_colset_new(&m, &cs, &err) == KZ_OK);

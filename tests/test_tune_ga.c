@@ -11,6 +11,7 @@
 #include "kizashi/optim.h"
 #include "kizashi/strategy.h"
 
+#include "kz_planted.h"
 #include "kz_test.h"
 #include "strategy/ga_int.h"
 
@@ -21,50 +22,6 @@
 #define TUNE_BEGIN 885
 #define IS_END     870
 
-/* Planted edge (as test_ga.c): random ML columns, bars built so that ML_UP_PROB > 0.6 announces
- * 6 bars of upward drift and ML_DOWN_PROB > 0.6 downward. Bars t >= from are scaled by
- * bump^(t - from + 1) and their ML columns shuffled (a perturbation of that segment only). */
-static void planted(uint64_t seed, size_t from, double bump, kz_market *m, double **cols)
-{
-    size_t n = N_BARS;
-    kz_rng r;
-    kz_rng_seed(&r, seed);
-    double *drift = calloc(n + 8, sizeof *drift);
-    for (int k = 0; k < 3; k++) {
-        cols[k] = malloc(n * sizeof(double));
-    }
-    for (size_t i = 0; i < n; i++) {
-        double a = kz_rng_uniform(&r), b = kz_rng_uniform(&r), c = kz_rng_uniform(&r);
-        double s = a * a * a + b * b * b + c * c * c;
-        cols[0][i] = a * a * a / s;
-        cols[1][i] = b * b * b / s;
-        cols[2][i] = c * c * c / s;
-        for (size_t h = 1; h <= 6; h++) {
-            drift[i + h] += cols[0][i] > 0.6 ? 0.003 : (cols[1][i] > 0.6 ? -0.003 : 0);
-        }
-    }
-    kz_bars b = {0};
-    double px = 30000;
-    for (size_t i = 0; i < n; i++) {
-        double f = i >= from ? pow(bump, (double)(i - from + 1)) : 1.0;
-        double o = px, c = o * exp(drift[i] + 0.006 * kz_rng_normal(&r));
-        double h = fmax(o, c) * (1 + 0.002 * fabs(kz_rng_normal(&r)));
-        double l = fmin(o, c) * (1 - 0.002 * fabs(kz_rng_normal(&r)));
-        CHECK(kz_bars_push(&b, 1704067200000LL + (int64_t)i * 3600000LL, o * f, h * f, l * f, c * f,
-                           100) == KZ_OK);
-        px = c;
-    }
-    for (size_t i = from; i + 1 < n; i += 2) { /* swap neighbours' ML values */
-        double t = cols[0][i];
-        cols[0][i] = cols[1][i + 1];
-        cols[1][i + 1] = t;
-    }
-    memset(m, 0, sizeof *m);
-    CHECK(kz_market_build("planted", "EDGE", KZ_TF_1H, &b, NULL, NULL, 0, 0, m) == KZ_OK);
-    kz_bars_free(&b);
-    free(drift);
-}
-
 typedef struct fixture {
     kz_market m;
     double *cols[3];
@@ -74,7 +31,7 @@ typedef struct fixture {
 static void fixture_make(fixture *f, size_t from, double bump)
 {
     kz_error err;
-    planted(7, from, bump, &f->m, f->cols);
+    kz_planted_market(N_BARS, 7, from, bump, &f->m, f->cols);
     CHECK(kz_colset_new(&f->m, &f->cs, &err) == KZ_OK);
     CHECK(kz_colset_add(f->cs, "ML_UP_PROB", f->cols[0], 0, &err) == KZ_OK);
     CHECK(kz_colset_add(f->cs, "ML_DOWN_PROB", f->cols[1], 0, &err) == KZ_OK);
