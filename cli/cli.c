@@ -225,3 +225,49 @@ void cli_print_metrics(const kz_metrics *m, int details)
                d->count);
     }
 }
+
+/* ---------------------------------------------------------------- ML columns */
+
+void cli_signals_status(const char *prefix, const char *source, const kz_signal_report *rep)
+{
+    if (!rep->fallback) {
+        fprintf(stderr, "%s: ok: %zu bars from %s\n", prefix, rep->n_bars, source);
+        return;
+    }
+    char detail[1024];
+    fprintf(stderr,
+            "%s: fallback: %s: %s: %zu of %zu bars (%zu invalid predictions) hold "
+            "%.6f/%.6f/%.6f (%s)\n",
+            prefix, kz_signal_reason_str(rep->reason),
+            kz_error_format(&rep->detail, detail, sizeof detail), rep->n_fallback, rep->n_bars,
+            rep->n_invalid, rep->fallback_prob[0], rep->fallback_prob[1], rep->fallback_prob[2],
+            rep->priors_known ? "the model's training class shares" : "1/3 each: priors unknown");
+}
+
+int cli_attach_model(const char *verb, kz_colset *cs, const char *path, kz_ga_mode mode)
+{
+    kz_signals *sig = NULL;
+    kz_signal_report rep;
+    kz_error err;
+    char buf[1024], prefix[64];
+    int rc = CLI_EXIT_RUNTIME;
+    if (kz_signals_open(path, NULL, &sig, &err) != KZ_OK ||
+        kz_colset_attach_signals(cs, sig, &rep, &err) != KZ_OK) {
+        cli_error(verb, "%s", kz_error_format(&err, buf, sizeof buf));
+        goto done;
+    }
+    snprintf(prefix, sizeof prefix, "%s: ML signals", verb);
+    cli_signals_status(prefix, path, &rep);
+    if (mode != KZ_GA_TECHNICAL && rep.n_bars > 0 && rep.n_fallback == rep.n_bars) {
+        cli_error(verb,
+                  "--mode %s: the model gave no prediction for any bar (%s), so the ML columns "
+                  "are constant priors and a search over them is meaningless; fix the model or "
+                  "the data, or use --mode technical",
+                  kz_ga_mode_str(mode), kz_signal_reason_str(rep.reason));
+        goto done;
+    }
+    rc = CLI_CONTINUE;
+done:
+    kz_signals_free(sig);
+    return rc;
+}

@@ -100,6 +100,15 @@ int cli_load_market(const cli_ctx *ctx, const char *usage, const cli_market_args
  * the confusion matrix and the calibration bins. */
 void cli_print_metrics(const kz_metrics *m, int details);
 
+/* The signals facade's status line on stderr, "<prefix>: ok: N bars from SOURCE" or
+ * "<prefix>: fallback: REASON: DETAIL: K of N bars (I invalid predictions) hold d/r/u (...)". */
+void cli_signals_status(const char *prefix, const char *source, const kz_signal_report *rep);
+/* Add a model's ML_DOWN/RANGE/UP_PROB columns (through the signals facade) to a column set and
+ * print the status line with `verb`. In the ML modes, refuses (CLI_EXIT_RUNTIME, after saying
+ * why) a model that gave no prediction for any bar: constant priors make the search meaningless.
+ * Returns CLI_CONTINUE on success. */
+int cli_attach_model(const char *verb, kz_colset *cs, const char *path, kz_ga_mode mode);
+
 /* Verbs (one file each). */
 int cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cmd_data(cli_ctx *ctx, int argc, char **argv);

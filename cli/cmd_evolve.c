@@ -285,53 +285,6 @@ static int apply_opts(const ga_opts *o, kz_ga_params *p)
     return CLI_CONTINUE;
 }
 
-/* The signals facade's status on stderr, like `kizashi signals`: ok, or fallback with the reason,
- * its detail and the bars affected. */
-static void signals_status(const char *path, const kz_signal_report *rep)
-{
-    if (!rep->fallback) {
-        fprintf(stderr, "evolve: ML signals: ok: %zu bars from %s\n", rep->n_bars, path);
-        return;
-    }
-    char detail[1024];
-    fprintf(stderr,
-            "evolve: ML signals: fallback: %s: %s: %zu of %zu bars hold %.6f/%.6f/%.6f (%s)\n",
-            kz_signal_reason_str(rep->reason), kz_error_format(&rep->detail, detail, sizeof detail),
-            rep->n_fallback, rep->n_bars, rep->fallback_prob[0], rep->fallback_prob[1],
-            rep->fallback_prob[2],
-            rep->priors_known ? "the model's training class shares" : "1/3 each: priors unknown");
-}
-
-/* Compute the model's three probability columns over the set's market and add them. Refuses the
- * ML modes when every bar fell back: the columns would be constants, and a search over constant
- * priors finds nothing but noise in the other genes. */
-static int attach_model(kz_colset *cs, const char *path, kz_ga_mode mode)
-{
-    kz_signals *sig = NULL;
-    kz_signal_report rep;
-    kz_error err;
-    char buf[1024];
-    int rc = CLI_EXIT_RUNTIME;
-    if (kz_signals_open(path, NULL, &sig, &err) != KZ_OK ||
-        kz_colset_attach_signals(cs, sig, &rep, &err) != KZ_OK) {
-        cli_error("evolve", "%s", kz_error_format(&err, buf, sizeof buf));
-        goto done;
-    }
-    signals_status(path, &rep);
-    if (mode != KZ_GA_TECHNICAL && rep.n_bars > 0 && rep.n_fallback == rep.n_bars) {
-        cli_error("evolve",
-                  "--mode %s: the model gave no prediction for any bar (%s), so the ML columns "
-                  "are constant priors and a search over them is meaningless; fix the model or "
-                  "the data, or use --mode technical",
-                  kz_ga_mode_str(mode), kz_signal_reason_str(rep.reason));
-        goto done;
-    }
-    rc = CLI_CONTINUE;
-done:
-    kz_signals_free(sig);
-    return rc;
-}
-
 static void print_folds(const kz_ga_wf_result *w, const kz_market *m)
 {
     char a[32], b[32], c[32], d[32];
@@ -493,7 +446,7 @@ int cmd_evolve(cli_ctx *ctx, int argc, char **argv)
     rc = CLI_EXIT_RUNTIME;
     if (kz_colset_new(&m, &cs, &err) != KZ_OK) {
         cli_error("evolve", "%s", kz_error_format(&err, buf, sizeof buf));
-    } else if (!model || (rc = attach_model(cs, model, p.mode)) == CLI_CONTINUE) {
+    } else if (!model || (rc = cli_attach_model("evolve", cs, model, p.mode)) == CLI_CONTINUE) {
         rc = search(cs, &m, &p, folds, wf_mode, quiet, out, best);
     }
     kz_colset_free(cs);

@@ -482,29 +482,6 @@ static int ga_params(const opt_args *a, kz_ga_params *p, kz_ga_tune_params *t)
     return CLI_CONTINUE;
 }
 
-/* The model's three probability columns over the set's market. Refuses the ML modes when every
- * bar fell back: a search over constant priors finds nothing but noise. */
-static int ga_attach_model(kz_colset *cs, const char *path, kz_ga_mode mode)
-{
-    kz_signals *sig = NULL;
-    kz_signal_report rep;
-    kz_error err;
-    char buf[1024];
-    int rc = CLI_EXIT_RUNTIME;
-    if (kz_signals_open(path, NULL, &sig, &err) != KZ_OK ||
-        kz_colset_attach_signals(cs, sig, &rep, &err) != KZ_OK) {
-        cli_error(path, "%s", kz_error_format(&err, buf, sizeof buf));
-    } else if (mode != KZ_GA_TECHNICAL && rep.n_bars > 0 && rep.n_fallback == rep.n_bars) {
-        cli_error(path, "the model gave no prediction for any bar (%s); use --mode technical",
-                  kz_signal_reason_str(rep.reason));
-    } else {
-        fprintf(stderr, "ML signals: %zu bars, %zu fell back\n", rep.n_bars, rep.n_fallback);
-        rc = CLI_CONTINUE;
-    }
-    kz_signals_free(sig);
-    return rc;
-}
-
 static int on_ga_eval(size_t it, size_t n, const kz_ga_params *p, double fit, double best, void *ud)
 {
     (void)ud;
@@ -593,7 +570,7 @@ static int do_ga(cli_ctx *ctx, opt_args *a)
         cli_error("optimize ga", "%s", kz_error_format(&err, buf, sizeof buf));
         goto done;
     }
-    if (a->model && (rc = ga_attach_model(cs, a->model, p.mode)) != CLI_CONTINUE) {
+    if (a->model && (rc = cli_attach_model("optimize ga", cs, a->model, p.mode)) != CLI_CONTINUE) {
         goto done;
     }
     if (!a->quiet) {

@@ -46,23 +46,6 @@ typedef struct args {
     int allow_missing, strict;
 } args;
 
-/* The status line: ok, or fallback with the reason, its detail, the bars and the values. */
-static void status_line(const char *model_path, const kz_signal_report *rep)
-{
-    if (!rep->fallback) {
-        fprintf(stderr, "signals: ok: %zu bars from %s\n", rep->n_bars, model_path);
-        return;
-    }
-    char detail[1024];
-    fprintf(stderr,
-            "signals: fallback: %s: %s: %zu of %zu bars (%zu invalid predictions) hold "
-            "%.6f/%.6f/%.6f (%s)\n",
-            kz_signal_reason_str(rep->reason), kz_error_format(&rep->detail, detail, sizeof detail),
-            rep->n_fallback, rep->n_bars, rep->n_invalid, rep->fallback_prob[0],
-            rep->fallback_prob[1], rep->fallback_prob[2],
-            rep->priors_known ? "the model's training class shares" : "1/3 each: priors unknown");
-}
-
 /* --model-name: the registry's active version of NAME, through the follower (kz_sched). */
 static int follow_active(cli_ctx *ctx,
                          const char *name,
@@ -178,7 +161,7 @@ int cmd_signals(cli_ctx *ctx, int argc, char **argv)
         cli_error("signals", "cannot write the output");
         goto done;
     }
-    status_line(source, &rep);
+    cli_signals_status("signals", source, &rep);
     rc = (a.strict && rep.fallback) ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
 done:
     free(col);
