@@ -1,5 +1,7 @@
 /* Core: status strings, error formatting, RNG determinism and distribution sanity, hashing. */
 #include "kizashi/kizashi.h"
+
+#include "core/core_int.h"
 #include "kz_test.h"
 
 static void test_status(void)
@@ -82,8 +84,42 @@ static void test_hash_alloc(void)
     CHECK(strcmp(kz_version(), KZ_VERSION_STRING) == 0);
 }
 
+static void test_read_file(void)
+{
+    char dir[64];
+    kz_tmpdir_make(dir, sizeof dir, "core");
+    const char *path = kz_path_in(dir, "f.txt");
+    char *buf = NULL;
+    size_t len = 99;
+    kz_error err;
+    /* Larger than the initial 64 KiB guess for pipes, and with embedded NULs. */
+    size_t n = 200000;
+    char *text = malloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        text[i] = (char)(i % 7 == 0 ? '\0' : 'a' + (int)(i % 26));
+    }
+    text[n] = '\0';
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(text, 1, n, f) == n);
+    fclose(f);
+    CHECK(kz_read_file(path, 0, &buf, &len, &err) == KZ_OK);
+    CHECK(len == n && buf && memcmp(buf, text, n) == 0 && buf[n] == '\0');
+    kz_free(buf);
+    CHECK(kz_read_file(path, n - 1, &buf, &len, &err) == KZ_ERR_RANGE);
+    CHECK(buf == NULL && len == 0 && strcmp(err.file, path) == 0);
+    CHECK(kz_write_text(dir, "f.txt", "") == 0); /* empty file: empty string */
+    CHECK(kz_read_file(path, 0, &buf, &len, &err) == KZ_OK && len == 0 && buf[0] == '\0');
+    kz_free(buf);
+    CHECK(kz_read_file(kz_path_in(dir, "missing"), 0, &buf, &len, &err) == KZ_ERR_IO);
+    CHECK_STR_CONTAINS(err.msg, "cannot open: ");
+    CHECK(buf == NULL);
+    free(text);
+    CHECK(kz_tmpdir_remove(dir) == 0);
+}
+
 int main(void)
 {
+    test_read_file();
     test_status();
     test_rng();
     test_hash_alloc();

@@ -22,4 +22,11 @@ kz_status kz_error_vset(kz_error *err,
 #endif
     ;
 
+/* Read the whole file at `path` into a kz_malloc'd, NUL-terminated buffer (*out, freed with
+ * kz_free; *out_len excludes the NUL). max_bytes > 0 refuses larger files (KZ_ERR_RANGE).
+ * Errors, with err->file = path: KZ_ERR_IO ("cannot open: <reason>", "read error"),
+ * KZ_ERR_NOMEM; *out is NULL then. */
+kz_status
+kz_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len, kz_error *err);
+
 #endif

@@ -564,64 +564,6 @@ out:
     return st;
 }
 
-/* Read a whole file into a kz_malloc'd buffer. */
-static kz_status slurp(const char *path, char **out, size_t *out_len, kz_error *err)
-{
-    *out = NULL;
-    *out_len = 0;
-    char eb[128];
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        if (strerror_r(e, eb, sizeof eb) != 0) {
-            snprintf(eb, sizeof eb, "errno %d", e);
-        }
-        return kz_error_set(err, KZ_ERR_IO, path, 0, 0, "", "cannot open: %s", eb);
-    }
-    size_t cap = 1 << 16, len = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long sz = ftell(f);
-        if (sz > 0) {
-            cap = (size_t)sz + 1;
-        }
-        rewind(f);
-    }
-    kz_status st = KZ_OK;
-    char *buf = kz_malloc(cap);
-    if (!buf) {
-        st = kz_error_set(err, KZ_ERR_NOMEM, path, 0, 0, "", "out of memory reading the file");
-        goto done;
-    }
-    for (;;) {
-        if (len == cap) {
-            char *nb = cap <= SIZE_MAX / 2 ? kz_realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                st = kz_error_set(err, KZ_ERR_NOMEM, path, 0, 0, "", "out of memory reading");
-                goto done;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                st = kz_error_set(err, KZ_ERR_IO, path, 0, 0, "", "read error");
-            }
-            break;
-        }
-    }
-done:
-    fclose(f);
-    if (st != KZ_OK) {
-        kz_free(buf);
-        return st;
-    }
-    *out = buf;
-    *out_len = len;
-    return KZ_OK;
-}
-
 static kz_status read_path(const char *path,
                            kz_data_kind kind,
                            const kz_read_opts *opts,
@@ -635,7 +577,7 @@ static kz_status read_path(const char *path,
     }
     char *buf;
     size_t len;
-    kz_status st = slurp(path, &buf, &len, err);
+    kz_status st = kz_read_file(path, 0, &buf, &len, err);
     if (st == KZ_OK) {
         st = read_any(buf, len, path, kind, opts, bars, series, rep, err);
         kz_free(buf);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_int.h"
 #include "optim/optim_int.h"
 
 #define FORMAT_NAME    "kizashi-bo"
@@ -441,42 +442,6 @@ static kz_status read_history(const reader *r, const cJSON *arr, kz_bo *bo, doub
     return KZ_OK;
 }
 
-static kz_status read_file(const char *path, char **text, size_t *len, kz_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return set_err(err, KZ_ERR_IO, path, "", strerror(errno));
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = kz_malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) {
-            break;
-        }
-        char *nb = cap <= SIZE_MAX / 2 ? kz_realloc(buf, cap * 2) : NULL;
-        if (!nb) {
-            kz_free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf) {
-        return set_err(err, KZ_ERR_NOMEM, path, "", "out of memory reading the file");
-    }
-    if (rerr) {
-        kz_free(buf);
-        return set_err(err, KZ_ERR_IO, path, "", "read error");
-    }
-    *text = buf;
-    *len = n;
-    return KZ_OK;
-}
-
 /* Line and column of a parse error position. */
 static void locate(const char *text, const char *at, kz_error *err)
 {
@@ -504,7 +469,7 @@ kz_status kz_bo_load_json(const char *path, kz_bo **out, kz_error *err)
     *out = NULL;
     char *text = NULL;
     size_t len = 0;
-    kz_status st = read_file(path, &text, &len, err);
+    kz_status st = kz_read_file(path, 0, &text, &len, err);
     if (st != KZ_OK) {
         return st;
     }

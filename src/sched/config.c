@@ -10,6 +10,7 @@
 
 #include "kizashi/core.h"
 
+#include "core/core_int.h"
 #include "sched/sched_int.h"
 
 #define DAY_MS (86400LL * 1000)
@@ -264,36 +265,11 @@ kz_status kz_sched_config_load(const char *path,
     if (!path || !cfg || !models || !n_models || !strings) {
         return json_err(err, path ? path : "", "", "NULL argument");
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err->code = KZ_ERR_IO;
-        snprintf(err->file, sizeof err->file, "%s", path);
-        snprintf(err->msg, sizeof err->msg, "cannot open the config file");
-        return KZ_ERR_IO;
-    }
     char *text = NULL;
-    size_t len = 0, cap = 0;
-    kz_status s = KZ_OK;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *g = kz_realloc(text, cap);
-            if (!g) {
-                s = KZ_ERR_NOMEM;
-                break;
-            }
-            text = g;
-        }
-        size_t got = fread(text + len, 1, 4096, f);
-        len += got;
-        if (got < 4096) {
-            break;
-        }
-    }
-    fclose(f);
+    size_t len = 0;
+    kz_status s = kz_read_file(path, 0, &text, &len, err);
     cJSON *root = NULL;
     if (s == KZ_OK) {
-        text[len] = '\0';
         root = cJSON_Parse(text);
         if (!cJSON_IsObject(root)) {
             err->code = s = KZ_ERR_PARSE;

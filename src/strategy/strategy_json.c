@@ -11,6 +11,7 @@
 
 #include "kizashi/core.h"
 
+#include "core/core_int.h"
 #include "strategy/strategy_int.h"
 
 static const char *const OP_NAMES[] = {">", "<", ">=", "<=", "crosses_above", "crosses_below"};
@@ -517,38 +518,11 @@ kz_status kz_strategy_read_file(const char *path, kz_strategy *out, kz_error *er
     if (!path || !out) {
         return kz_bt_err(err, KZ_ERR_INVALID, "path", "NULL argument");
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        kz_status st = kz_bt_err(err, KZ_ERR_IO, "", "cannot open: %s", strerror(errno));
-        if (err) {
-            snprintf(err->file, sizeof err->file, "%s", path);
-        }
-        return st;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = kz_malloc(cap);
-    kz_status st = KZ_OK;
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap) {
-            break;
-        }
-        char *nb = cap > ((size_t)1 << 26) ? NULL : kz_realloc(buf, cap * 2);
-        if (!nb) {
-            kz_free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        st = kz_bt_err(err, KZ_ERR_NOMEM, "", "out of memory or file over 64 MiB");
-    } else if (bad) {
-        st = kz_bt_err(err, KZ_ERR_IO, "", "read error");
-    } else {
+    char *buf = NULL;
+    size_t len = 0;
+    /* A strategy is a few KiB; anything over 64 MiB is not one. */
+    kz_status st = kz_read_file(path, (size_t)1 << 26, &buf, &len, err);
+    if (st == KZ_OK) {
         st = kz_strategy_from_json(buf, len, path, out, err);
     }
     kz_free(buf);
