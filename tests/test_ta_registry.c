@@ -389,6 +389,97 @@ static void check_oom(void)
     kz_set_allocator(NULL);
 }
 
+/* kz_ta_run_many over the whole registry (random params, every HT function twice so that
+ * shared passes have several targets, at several lengths around the warm-up and chunk sizes)
+ * == kz_ta_run of each request, bit for bit, canaries intact; then its rejections. */
+static void check_run_many(void)
+{
+    size_t count = kz_ta_count();
+    size_t nreq = 0;
+    kz_ta_request *req = calloc(2 * count, sizeof *req);
+    double(*params)[KZ_TA_MAX_PARAMS] = calloc(2 * count, sizeof *params);
+    outbuf *many = calloc(2 * count, sizeof *many);
+    kz_rng r;
+    kz_rng_seed(&r, 99);
+    for (size_t i = 0; i < count; i++) {
+        const kz_ta_info *info = kz_ta_at(i);
+        int copies = strncmp(info->name, "HT_", 3) == 0 ? 2 : 1;
+        for (int c = 0; c < copies; c++) {
+            kz_ta_defaults(info, params[nreq]);
+            if (c == 1 || (i % 2 == 1 && !random_params(info, &r, params[nreq]))) {
+                kz_ta_defaults(info, params[nreq]);
+            }
+            req[nreq].info = info;
+            req[nreq].params = params[nreq];
+            nreq++;
+        }
+    }
+    const double *cols[5] = {bars[0], bars[1], bars[2], bars[3], bars[4]};
+    static const size_t lengths[] = {0, 1, 36, 37, 38, 63, 64, 293, 294, 550, N_BARS};
+    for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+        size_t n = lengths[li];
+        for (size_t q = 0; q < nreq; q++) {
+            out_alloc(req[q].info, n, &many[q]);
+            req[q].out = many[q].col;
+        }
+        kz_error err;
+        kz_status st = kz_ta_run_many(n, cols, req, nreq, &err);
+        CHECK_MSG(st == KZ_OK, "run_many n=%zu: %s", n, err.msg);
+        for (size_t q = 0; q < nreq && st == KZ_OK; q++) {
+            const kz_ta_info *info = req[q].info;
+            outbuf one;
+            out_alloc(info, n, &one);
+            CHECK(run_n(info, params[q], n, &one, &err) == KZ_OK);
+            size_t diff = 0;
+            for (int j = 0; j < info->n_outputs; j++) {
+                for (size_t i = 0; i < n + CANARY; i++) {
+                    diff += !same(one.col[j][i], many[q].col[j][i]);
+                }
+            }
+            CHECK_MSG(diff == 0, "run_many n=%zu: %s differs from kz_ta_run in %zu values", n,
+                      info->name, diff);
+            out_free(info, &one);
+        }
+        for (size_t q = 0; q < nreq; q++) {
+            out_free(req[q].info, &many[q]);
+        }
+    }
+
+    /* rejections: nothing written, the culprit named */
+    const kz_ta_info *rsi = kz_ta_find("RSI"), *atr = kz_ta_find("ATR");
+    double p_rsi[KZ_TA_MAX_PARAMS], p_atr[KZ_TA_MAX_PARAMS];
+    kz_ta_defaults(rsi, p_rsi);
+    kz_ta_defaults(atr, p_atr);
+    outbuf o1, o2;
+    out_alloc(rsi, N_BARS, &o1);
+    out_alloc(atr, N_BARS, &o2);
+    kz_ta_request two[2] = {{rsi, p_rsi, o1.col}, {atr, p_atr, o2.col}};
+    kz_error err;
+    p_atr[0] = 0;
+    CHECK(kz_ta_run_many(N_BARS, cols, two, 2, &err) == KZ_ERR_INVALID);
+    CHECK(strcmp(err.field, "timeperiod") == 0 && strstr(err.msg, "ATR") != NULL);
+    CHECK(o1.col[0][N_BARS - 1] == SENTINEL);
+    kz_ta_defaults(atr, p_atr);
+    const double *no_high[5] = {bars[0], NULL, bars[2], bars[3], bars[4]};
+    CHECK(kz_ta_run_many(N_BARS, no_high, two, 2, &err) == KZ_ERR_INVALID);
+    CHECK(strcmp(err.field, "high") == 0 && strstr(err.msg, "ATR") != NULL);
+    static double bad_close[N_BARS];
+    memcpy(bad_close, bars[KZ_IN_CLOSE], sizeof bad_close);
+    bad_close[123] = NAN;
+    const double *nan_close[5] = {bars[0], bars[1], bars[2], bad_close, bars[4]};
+    CHECK(kz_ta_run_many(N_BARS, nan_close, two, 2, &err) == KZ_ERR_INVALID);
+    CHECK(strcmp(err.field, "close") == 0 && err.line == 124 && strstr(err.msg, "RSI") != NULL);
+    CHECK(o1.col[0][N_BARS - 1] == SENTINEL && o2.col[0][N_BARS - 1] == SENTINEL);
+    kz_ta_request none = {NULL, NULL, NULL};
+    CHECK(kz_ta_run_many(N_BARS, cols, &none, 1, &err) == KZ_ERR_INVALID);
+    CHECK(kz_ta_run_many(N_BARS, cols, NULL, 0, &err) == KZ_OK);
+    out_free(rsi, &o1);
+    out_free(atr, &o2);
+    free(req);
+    free(params);
+    free(many);
+}
+
 int main(void)
 {
     make_bars();
@@ -416,5 +507,6 @@ int main(void)
     }
     printf("%zu of %zu indicators stream in O(1)\n", n_o1, n);
     check_oom();
+    check_run_many();
     KZ_TEST_DONE();
 }

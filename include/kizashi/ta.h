@@ -168,6 +168,24 @@ int kz_ta_lookback(const kz_ta_info *info, const double *params);
 KZ_NODISCARD kz_status kz_ta_run(const kz_ta_info *info, size_t n, const double *const *in,
                                  const double *params, double *const *out, kz_error *err);
 
+/* One indicator of a kz_ta_run_many call. */
+typedef struct kz_ta_request {
+    const kz_ta_info *info;
+    const double *params; /* info->n_params values (kz_ta_defaults gives the defaults) */
+    double *const *out;   /* info->n_outputs arrays of n slots each, written */
+} kz_ta_request;
+
+/* Run several indicators on the same n bars. bars[KZ_IN_OPEN .. KZ_IN_VOLUME] are the columns; a
+ * column that no request reads may be NULL. Every output equals what kz_ta_run gives for that
+ * request, bit for bit; the differences are cost only: each input column is validated once, the
+ * scratch is allocated once, and indicators that share a kernel compute it once (the HT_*
+ * functions of one warm-up class share their Hilbert transform). All parameters, outputs and
+ * inputs are checked before any output is written. Errors: KZ_ERR_INVALID naming the request
+ * (message "NAME: ...", err->field = the parameter or input at fault), KZ_ERR_NOMEM. Borrowed
+ * pointers only; nothing is retained. */
+KZ_NODISCARD kz_status kz_ta_run_many(size_t n, const double *const *bars,
+                                      const kz_ta_request *req, size_t count, kz_error *err);
+
 /* Streaming: push closed bars one at a time; the outputs after bar t equal the batch outputs at
  * t. Indicators with state_* functions update in O(1); the others keep the history and recompute
  * (documented per indicator by kz_ta_stream_is_o1). */

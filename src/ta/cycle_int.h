@@ -33,4 +33,10 @@ void kz_ht_trendline_batch(
 void kz_ht_trendmode_batch(
     size_t n, const double *const *in, const double *params, double *const *out, double *work);
 
+/* The sharing step of kz_ta_run_many: runs every HT_* request among req[0..count) (recognised by
+ * its registry row; params already validated), the requests of one warm-up class in one pass
+ * over `close`, and sets done[i] = 1 for each request it ran. */
+void kz_ht_run_shared(
+    size_t n, const double *close, const kz_ta_request *req, size_t count, unsigned char *done);
+
 #endif

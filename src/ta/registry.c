@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cycle_int.h"
 #include "ta_int.h"
 
 /* ---------------------------------------------------------------- table access */
@@ -177,6 +178,29 @@ static const char *input_name(kz_ta_input in)
     return "input";
 }
 
+/* Index of the first non-finite value of x[0..n), n if all are finite. */
+static size_t first_nonfinite(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) {
+            return i;
+        }
+    }
+    return n;
+}
+
+/* KZ_ERR_INVALID for input column k (kind `in`) of `name` holding a non-finite value at bar i. */
+static kz_status nonfinite_error(kz_error *err, const char *name, kz_ta_input in, int k, size_t i)
+{
+    kz_status st = kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, input_name(in),
+                                "%s: non-finite %s at bar %zu", name, input_name(in), i);
+    if (err) {
+        err->line = (long)(i + 1);
+        err->column = k + 1;
+    }
+    return st;
+}
+
 static kz_status
 inputs_check(const kz_ta_info *info, size_t n, const double *const *in, kz_error *err)
 {
@@ -185,17 +209,9 @@ inputs_check(const kz_ta_info *info, size_t n, const double *const *in, kz_error
             return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, input_name(info->inputs[k]),
                                 "%s: no %s column", info->name, input_name(info->inputs[k]));
         }
-        for (size_t i = 0; i < n; i++) {
-            if (!isfinite(in[k][i])) {
-                kz_status st = kz_error_set(
-                    err, KZ_ERR_INVALID, NULL, 0, 0, input_name(info->inputs[k]),
-                    "%s: non-finite %s at bar %zu", info->name, input_name(info->inputs[k]), i);
-                if (err) {
-                    err->line = (long)(i + 1);
-                    err->column = k + 1;
-                }
-                return st;
-            }
+        size_t bad = first_nonfinite(in[k], n);
+        if (bad < n) {
+            return nonfinite_error(err, info->name, info->inputs[k], k, bad);
         }
     }
     return KZ_OK;
@@ -264,6 +280,100 @@ kz_status kz_ta_run(const kz_ta_info *info,
     }
     run_kernel(info, n, in, params, out, work);
     kz_free(work);
+    return KZ_OK;
+}
+
+/* Validate request r of a kz_ta_run_many call (everything but the input values). */
+static kz_status
+request_check(size_t n, const double *const *bars, const kz_ta_request *r, kz_error *err)
+{
+    if (!r->info) {
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, NULL, "request without an indicator");
+    }
+    kz_status st = kz_ta_params_check(r->info, r->params, err);
+    if (st != KZ_OK || n == 0) {
+        return st;
+    }
+    if (!r->out || !bars) {
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, NULL, "%s: NULL input or output array",
+                            r->info->name);
+    }
+    for (int j = 0; j < r->info->n_outputs; j++) {
+        if (!r->out[j]) {
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, r->info->outputs[j],
+                                "%s: NULL output %s", r->info->name, r->info->outputs[j]);
+        }
+    }
+    for (int k = 0; k < r->info->n_inputs; k++) {
+        if (!bars[r->info->inputs[k]]) {
+            const char *name = input_name(r->info->inputs[k]);
+            return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, name, "%s: no %s column",
+                                r->info->name, name);
+        }
+    }
+    return KZ_OK;
+}
+
+kz_status kz_ta_run_many(
+    size_t n, const double *const *bars, const kz_ta_request *req, size_t count, kz_error *err)
+{
+    if (count > 0 && !req) {
+        return kz_error_set(err, KZ_ERR_INVALID, NULL, 0, 0, NULL, "NULL request array");
+    }
+    size_t nw = 0;
+    int used[KZ_TA_MAX_INPUTS] = {0}; /* request + 1 of the first reader of each column */
+    for (size_t r = 0; r < count; r++) {
+        kz_status st = request_check(n, bars, &req[r], err);
+        if (st != KZ_OK) {
+            return st;
+        }
+        for (int k = 0; k < req[r].info->n_inputs; k++) {
+            if (!used[req[r].info->inputs[k]]) {
+                used[req[r].info->inputs[k]] = (int)r + 1;
+            }
+        }
+        size_t w = work_doubles(req[r].info, n, req[r].params);
+        nw = w > nw ? w : nw;
+    }
+    if (n == 0 || count == 0) {
+        return KZ_OK;
+    }
+    for (int c = 0; c < KZ_TA_MAX_INPUTS; c++) {
+        size_t bad = used[c] ? first_nonfinite(bars[c], n) : n;
+        if (bad < n) {
+            const kz_ta_info *first = req[used[c] - 1].info;
+            int k = 0;
+            while (first->inputs[k] != (kz_ta_input)c) {
+                k++;
+            }
+            return nonfinite_error(err, first->name, (kz_ta_input)c, k, bad);
+        }
+    }
+    double *work = NULL;
+    unsigned char *done = kz_calloc(count, 1);
+    if (!done || (nw > 0 && !(work = kz_malloc_array(nw, sizeof(double))))) {
+        kz_free(done);
+        return kz_error_set(err, KZ_ERR_NOMEM, NULL, 0, 0, NULL,
+                            "cannot allocate scratch for %zu indicators", count);
+    }
+    if (bars[KZ_IN_CLOSE]) {
+        kz_ht_run_shared(n, bars[KZ_IN_CLOSE], req, count, done);
+    }
+    for (size_t r = 0; r < count; r++) {
+        if (done[r]) {
+            continue;
+        }
+        const double *in[KZ_TA_MAX_INPUTS];
+        for (int k = 0; k < req[r].info->n_inputs; k++) {
+            in[k] = bars[req[r].info->inputs[k]];
+        }
+        run_kernel(req[r].info, n, in, req[r].params, req[r].out, work);
+    }
+    kz_free(work);
+    kz_free(done);
+    if (err) {
+        kz_error_clear(err);
+    }
     return KZ_OK;
 }
 
