@@ -172,26 +172,21 @@ static void dm_update(dm_state *s, double h, double l, double c)
 {
     double diff_p = h - s->ph;
     double diff_m = s->pl - l;
-    double tr = h - l;
-    double tmp = fabs(h - s->pc);
-    if (tmp > tr) {
-        tr = tmp;
-    }
-    tmp = fabs(l - s->pc);
-    if (tmp > tr) {
-        tr = tmp;
-    }
+    double tr = kz_ta_true_range(h, l, s->pc);
     double p = (double)s->p;
     int seeding = s->t < s->p;
     if (!seeding) {
         s->mdm -= s->mdm / p;
         s->pdm -= s->pdm / p;
     }
-    if (diff_m > 0 && diff_p < diff_m) {
-        s->mdm += diff_m;
-    } else if (diff_p > 0 && diff_p > diff_m) {
-        s->pdm += diff_p;
-    }
+    /* TA-Lib: -DM when diff_m > 0 and diff_p < diff_m, else +DM when diff_p > 0 and diff_p >
+     * diff_m. Evaluated without branches (the winner is a coin flip for the predictor); adding
+     * +0.0 to the other sum leaves it bit-identical since both are sums of non-negative terms,
+     * never -0.0. */
+    int minus = (diff_m > 0) & (diff_p < diff_m);
+    int plus = !minus & (diff_p > 0) & (diff_p > diff_m);
+    s->mdm += minus ? diff_m : 0.0;
+    s->pdm += plus ? diff_p : 0.0;
     s->tr = seeding ? s->tr + tr : s->tr - (s->tr / p) + tr;
     s->ph = h;
     s->pl = l;

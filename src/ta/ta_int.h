@@ -51,6 +51,18 @@ double kz_ta_ma_state_fama(const void *state);
  * kz_ta_ma(n, in, p, t, out, work) == kz_ta_ma_state_init(work, p, t) + kz_ta_ma_run(...). */
 void kz_ta_ma_run(void *state, size_t n, const double *in, double *out, double *fama);
 
+/* TA-Lib's true range (TRUE_RANGE in ta_utility.h): the largest of high-low, |high-prevClose|,
+ * |low-prevClose|, compared in that order. Conditional moves, not branches: which term wins is
+ * unpredictable bar to bar. (|prevClose-high| and |high-prevClose| are the same bits.) */
+static inline double kz_ta_true_range(double high, double low, double prev_close)
+{
+    double greatest = high - low;
+    double v = fabs(prev_close - high);
+    greatest = v > greatest ? v : greatest;
+    v = fabs(low - prev_close);
+    return v > greatest ? v : greatest;
+}
+
 /* Fill out[0..k) with NaN (k clamped to n). */
 static inline void kz_ta_nan_fill(double *out, size_t n, size_t k)
 {

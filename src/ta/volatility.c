@@ -44,18 +44,6 @@ static void natr_init(void *state, const double *params)
     atr_setup(state, MODE_NATR, (int)params[0]);
 }
 
-/* True range: the largest of high-low, |prevClose-high|, |low-prevClose|, compared in TA-Lib's
- * order. */
-static double true_range(double high, double low, double prev_close)
-{
-    /* Conditional moves, not branches: which term wins is unpredictable bar to bar. */
-    double greatest = high - low;
-    double v = fabs(prev_close - high);
-    greatest = v > greatest ? v : greatest;
-    v = fabs(low - prev_close);
-    return v > greatest ? v : greatest;
-}
-
 /* in = high, low, close. Bar 0 has no true range. ATR: the first value (bar `period`) is the
  * plain mean of TR over bars 1..period summed left to right from 0 (TA-Lib's INT_SMA seed),
  * then Wilder's smoothing prev = (prev*(period-1) + TR)/period as three separate operations.
@@ -72,7 +60,7 @@ static void atr_step(void *state, const double *in, double *out)
         s->prev_close = close;
         return;
     }
-    double tr = true_range(in[0], in[1], s->prev_close);
+    double tr = kz_ta_true_range(in[0], in[1], s->prev_close);
     s->prev_close = close;
     if (s->mode == MODE_TRANGE || s->period <= 1) {
         out[0] = tr;
