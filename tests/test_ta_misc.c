@@ -341,7 +341,7 @@ static void test_minmax(void)
     for (int i = 0; i < 7; i++) {
         CHECK_NEAR(out[i], want_mini[i], 0);
     }
-    /* many ties: the deque reproduces TA-Lib's remembered-extreme tie rule exactly */
+    /* many ties: TA-Lib's remembered-extreme tie rule reproduced exactly */
     enum { N = 2000 };
     static double r[N], val[N], idx[N], got[N], got2[N];
     kz_rng rng;
@@ -378,6 +378,176 @@ static void test_minmax(void)
                 bad_mm += !same_bits(two[!is_min][i], idx[i]);
             }
             CHECK_MSG(bad_mm == 0, "MINMAX* period %g: %d differ", periods[t], bad_mm);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- window extremes: edge cases
+ * Window extremes come from van Herk / Gil-Werman in blocks of `period` bars
+ * (src/ta/extreme_int.h), fed 256-bar chunks in batch and single bars when streaming. Here: ties
+ * among equal values and between -0.0 and +0.0 (the tie rule decides which bar, hence which
+ * bits), constant and monotonic series (a TA-Lib rescan on every bar), the shortest periods, and
+ * periods and lengths around the block and chunk sizes; checked bit for bit against talib_minmax
+ * and a naive MIDPOINT / MIDPRICE (which share the engine), and stream against batch. */
+
+enum { EX_N = 777 };
+
+/* Same bits (-0.0 != +0.0), or both NaN. */
+static int same_exact(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Series `kind`: 0 constant, 1 random in {-0, +0, -1, +1}, 2 random small integers, 3 falling,
+ * 4 rising, 5 random walk. */
+static void ex_series(double *x, size_t n, int kind, kz_rng *rng)
+{
+    static const double zeros[4] = {-0.0, 0.0, -1.0, 1.0};
+    double walk = 100.0;
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0:
+            x[i] = 7.0;
+            break;
+        case 1:
+            x[i] = zeros[kz_rng_int(rng, 0, 3)];
+            break;
+        case 2:
+            x[i] = (double)kz_rng_int(rng, 0, 3);
+            break;
+        case 3:
+            x[i] = -0.5 * (double)i;
+            break;
+        case 4:
+            x[i] = 0.25 * (double)i;
+            break;
+        default:
+            walk *= 1.0 + 0.01 * kz_rng_normal(rng);
+            x[i] = walk;
+            break;
+        }
+    }
+}
+
+/* Bars where a stream of `name` differs from its batch outputs `want` over n bars. */
+static int stream_diff(
+    const char *name, const double *params, size_t n, const double *const *in, double *const *want)
+{
+    const kz_ta_info *info = kz_ta_find(name);
+    kz_ta_stream *s = NULL;
+    kz_error err;
+    if (kz_ta_stream_new(info, params, &s, &err) != KZ_OK) {
+        return -1;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double bar[KZ_TA_MAX_INPUTS], o[KZ_TA_MAX_OUTPUTS];
+        for (int k = 0; k < info->n_inputs; k++) {
+            bar[k] = in[k][i];
+        }
+        if (kz_ta_stream_push(s, bar, o) != KZ_OK) {
+            bad++;
+            break;
+        }
+        for (int j = 0; j < info->n_outputs; j++) {
+            bad += !same_exact(o[j], want[j][i]);
+        }
+    }
+    kz_ta_stream_free(s);
+    return bad;
+}
+
+/* MAX .. MINMAXINDEX on x[0..n) against talib_minmax; stream == batch when `stream`. Returns the
+ * number of differing values. */
+static int ex_check_minmax(const double *x, size_t n, double period, int stream)
+{
+    static double val[2][EX_N], idx[2][EX_N], got[2][EX_N];
+    const double *in[] = {x};
+    double *one[1] = {got[0]}, *two[2] = {got[0], got[1]};
+    kz_error err;
+    int bad = 0;
+    for (int is_min = 0; is_min < 2; is_min++) {
+        talib_minmax(x, n, (size_t)period, is_min, val[is_min], idx[is_min]);
+        for (int want_idx = 0; want_idx < 2; want_idx++) {
+            const char *name =
+                is_min ? (want_idx ? "MININDEX" : "MIN") : (want_idx ? "MAXINDEX" : "MAX");
+            const double *want = want_idx ? idx[is_min] : val[is_min];
+            bad += run_outs(name, &period, n, in, one, &err) != KZ_OK;
+            for (size_t i = 0; i < n; i++) {
+                bad += !same_exact(got[0][i], want[i]);
+            }
+            bad += stream ? stream_diff(name, &period, n, in, one) : 0;
+        }
+    }
+    for (int want_idx = 0; want_idx < 2; want_idx++) {
+        const char *name = want_idx ? "MINMAXINDEX" : "MINMAX";
+        bad += run_outs(name, &period, n, in, two, &err) != KZ_OK;
+        for (int k = 0; k < 2; k++) { /* outputs (min, max) */
+            const double *want = want_idx ? idx[1 - k] : val[1 - k];
+            for (size_t i = 0; i < n; i++) {
+                bad += !same_exact(two[k][i], want[i]);
+            }
+        }
+        bad += stream ? stream_diff(name, &period, n, in, two) : 0;
+    }
+    return bad;
+}
+
+/* MIDPRICE (high, low) against a rescan of every window (ties to the latest bar, as TA-Lib's
+ * >= / <= scan), and MIDPOINT (close = high) likewise. */
+static int ex_check_mid(const double *hi, const double *lo, size_t n, double period, int stream)
+{
+    static double want[EX_N], got[EX_N];
+    size_t p = (size_t)period;
+    int bad = 0;
+    for (int point = 0; point < 2; point++) {
+        const double *l = point ? hi : lo;
+        for (size_t t = 0; t < n; t++) {
+            want[t] = NAN;
+            if (t + 1 < p) {
+                continue;
+            }
+            double hh = hi[t + 1 - p], ll = l[t + 1 - p];
+            for (size_t j = t + 2 - p; j <= t; j++) {
+                hh = hi[j] >= hh ? hi[j] : hh;
+                ll = l[j] <= ll ? l[j] : ll;
+            }
+            want[t] = (hh + ll) / 2.0;
+        }
+        const char *name = point ? "MIDPOINT" : "MIDPRICE";
+        const double *in[] = {hi, lo};
+        double *outs[1] = {got};
+        kz_error err;
+        bad += run_outs(name, &period, n, in, outs, &err) != KZ_OK;
+        for (size_t t = 0; t < n; t++) {
+            bad += !same_exact(got[t], want[t]);
+        }
+        bad += stream ? stream_diff(name, &period, n, in, outs) : 0;
+    }
+    return bad;
+}
+
+static void test_extreme_edges(void)
+{
+    static const double periods[] = {2, 3, 5, 255, 256, 257, 300};
+    static double x[EX_N], y[EX_N];
+    kz_rng rng;
+    kz_rng_seed(&rng, 77);
+    for (int kind = 0; kind < 6; kind++) {
+        ex_series(x, EX_N, kind, &rng);
+        ex_series(y, EX_N, kind, &rng);
+        for (size_t k = 0; k < sizeof periods / sizeof periods[0]; k++) {
+            size_t p = (size_t)periods[k];
+            const size_t lens[] = {p - 1, p, p + 1, 2 * p, 2 * p + 1, 255, 256, 257, 513, EX_N};
+            for (size_t m = 0; m < sizeof lens / sizeof lens[0]; m++) {
+                size_t n = lens[m] < EX_N ? lens[m] : EX_N;
+                int stream = m + 1 == sizeof lens / sizeof lens[0];
+                int bad = ex_check_minmax(x, n, periods[k], stream);
+                /* high x, low y: MIDPRICE needs no low <= high, and ties stay */
+                bad += ex_check_mid(x, y, n, periods[k], stream);
+                CHECK_MSG(bad == 0, "series %d period %zu n %zu: %d values differ", kind, p, n,
+                          bad);
+            }
         }
     }
 }
@@ -794,6 +964,7 @@ int main(void)
     test_adosc_reference();
     test_sum();
     test_minmax();
+    test_extreme_edges();
     test_price();
     test_var_stddev();
     test_var_stability();

@@ -8,7 +8,7 @@
 
 #include "kz_test.h"
 
-enum { MAX_N = 400 };
+enum { MAX_N = 800 };
 
 /* Bars for the tests: columns by kz_ta_input. */
 typedef struct bars {
@@ -461,6 +461,40 @@ static void test_bad_params(void)
     }
 }
 
+/* Same bits (-0.0 != +0.0), or both NaN. */
+static int same_exact(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Bars where the stream of name(spec) differs from its batch outputs (out, from run) on b;
+ * -1 when the stream cannot be made. */
+static int stream_bad(const char *name, const char *spec, const bars *b, double out_[][MAX_N])
+{
+    double params[KZ_TA_MAX_PARAMS];
+    const kz_ta_info *info = setup(name, spec, params);
+    kz_ta_stream *s = NULL;
+    kz_error err;
+    kz_error_clear(&err);
+    if (!info || kz_ta_stream_new(info, params, &s, &err) != KZ_OK) {
+        return -1;
+    }
+    CHECK_MSG(kz_ta_stream_is_o1(s), "%s streams through the fallback", name);
+    int bad = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        double in[KZ_TA_MAX_INPUTS], y[KZ_TA_MAX_OUTPUTS];
+        for (int j = 0; j < info->n_inputs; j++) {
+            in[j] = b->col[info->inputs[j]][i];
+        }
+        CHECK(kz_ta_stream_push(s, in, y) == KZ_OK);
+        for (int j = 0; j < info->n_outputs; j++) {
+            bad += !same_exact(y[j], out_[j][i]);
+        }
+    }
+    kz_ta_stream_free(s);
+    return bad;
+}
+
 /* Stream == batch, bit for bit, for parameters the generic registry test (defaults) does not
  * reach: other MA types, swapped periods, period-1 paths, tiny windows. */
 static void test_stream_nondefault(void)
@@ -496,33 +530,177 @@ static void test_stream_nondefault(void)
     bars b;
     bars_random(&b, 300, 5);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const kz_ta_info *info = run(cases[k].name, cases[k].spec, &b, out);
-        double params[KZ_TA_MAX_PARAMS];
-        if (!info || !setup(cases[k].name, cases[k].spec, params)) {
+        if (!run(cases[k].name, cases[k].spec, &b, out)) {
             continue;
         }
-        kz_ta_stream *s = NULL;
-        kz_error err;
-        kz_error_clear(&err);
-        CHECK(kz_ta_stream_new(info, params, &s, &err) == KZ_OK);
-        if (!s) {
-            continue;
-        }
-        CHECK_MSG(kz_ta_stream_is_o1(s), "%s streams through the fallback", cases[k].name);
-        int bad = 0;
-        for (size_t i = 0; i < b.n; i++) {
-            double in[KZ_TA_MAX_INPUTS], y[KZ_TA_MAX_OUTPUTS];
-            for (int j = 0; j < info->n_inputs; j++) {
-                in[j] = b.col[info->inputs[j]][i];
-            }
-            CHECK(kz_ta_stream_push(s, in, y) == KZ_OK);
-            for (int j = 0; j < info->n_outputs; j++) {
-                int same = isnan(y[j]) ? isnan(out[j][i]) : y[j] == out[j][i];
-                bad += !same;
-            }
-        }
+        int bad = stream_bad(cases[k].name, cases[k].spec, &b, out);
         CHECK_MSG(bad == 0, "%s(%s): %d streamed values differ", cases[k].name, cases[k].spec, bad);
-        kz_ta_stream_free(s);
+    }
+}
+
+/* ---------------------------------------------------------------- window extremes: edge cases
+ * WILLR, AROON* and STOCH* take their highest high / lowest low from van Herk / Gil-Werman in
+ * blocks of the window (src/ta/extreme_int.h), fed 256-bar chunks in batch and single bars when
+ * streaming. Here: ties among equal values and between -0.0 and +0.0 (TA-Lib gives
+ * ties to the latest bar; the bar decides AROON and the bits), constant and monotonic series,
+ * windows of 1 and 2 bars, and windows and lengths around the block and chunk sizes; checked
+ * bit for bit against a rescan of every window, and stream against batch. */
+
+/* Column `kind`: 0 constant, 1 random in {-0, +0, -1, +1}, 2 random small integers, 3 falling,
+ * 4 rising, 5 random walk. */
+static void ex_column(double *x, size_t n, int kind, kz_rng *r)
+{
+    static const double zeros[4] = {-0.0, 0.0, -1.0, 1.0};
+    double walk = 100.0;
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0:
+            x[i] = 7.0;
+            break;
+        case 1:
+            x[i] = zeros[kz_rng_int(r, 0, 3)];
+            break;
+        case 2:
+            x[i] = (double)kz_rng_int(r, 0, 3);
+            break;
+        case 3:
+            x[i] = -0.5 * (double)i;
+            break;
+        case 4:
+            x[i] = 0.25 * (double)i;
+            break;
+        default:
+            walk *= 1.0 + 0.01 * kz_rng_normal(r);
+            x[i] = walk;
+            break;
+        }
+    }
+}
+
+/* Highest high and lowest low of bars [t-w+1, t] and their bars, TA-Lib's way (>= / <=: the
+ * latest of equal values). */
+typedef struct ex_hl {
+    double hh, ll;
+    size_t ih, il;
+} ex_hl;
+
+static ex_hl ex_window(const bars *b, size_t t, size_t w)
+{
+    const double *hi = b->col[KZ_IN_HIGH], *lo = b->col[KZ_IN_LOW];
+    ex_hl e = {hi[t + 1 - w], lo[t + 1 - w], t + 1 - w, t + 1 - w};
+    for (size_t j = t + 2 - w; j <= t; j++) {
+        if (hi[j] >= e.hh) {
+            e.hh = hi[j];
+            e.ih = j;
+        }
+        if (lo[j] <= e.ll) {
+            e.ll = lo[j];
+            e.il = j;
+        }
+    }
+    return e;
+}
+
+/* Values of WILLR, AROON, AROONOSC, STOCHF's fast %K with period p on b that differ from the
+ * rescans (TA-Lib's formulas, same operations). */
+static int ex_check(const bars *b, size_t p)
+{
+    static double want[3][MAX_N];
+    char spec[64];
+    int bad = 0;
+    const double *close = b->col[KZ_IN_CLOSE];
+    if (p >= 2) {
+        snprintf(spec, sizeof spec, "timeperiod=%zu", p);
+        double factor = 100.0 / (double)p;
+        for (size_t t = 0; t < b->n; t++) {
+            want[0][t] = want[1][t] = want[2][t] = NAN;
+            if (t + 1 >= p) {
+                ex_hl e = ex_window(b, t, p);
+                double diff = (e.hh - e.ll) / (-100.0);
+                want[0][t] = diff != 0.0 ? (e.hh - close[t]) / diff : 0.0;
+            }
+        }
+        bad += !run("WILLR", spec, b, out);
+        for (size_t t = 0; t < b->n; t++) {
+            bad += !same_exact(out[0][t], want[0][t]);
+        }
+        for (size_t t = 0; t < b->n; t++) {
+            want[0][t] = want[1][t] = want[2][t] = NAN;
+            if (t >= p) {
+                ex_hl e = ex_window(b, t, p + 1);
+                want[0][t] = factor * (double)((double)p - (double)(t - e.il));
+                want[1][t] = factor * (double)((double)p - (double)(t - e.ih));
+                want[2][t] = factor * ((double)e.ih - (double)e.il);
+            }
+        }
+        bad += !run("AROON", spec, b, out);
+        bad += !run("AROONOSC", spec, b, out2);
+        for (size_t t = 0; t < b->n; t++) {
+            bad += !same_exact(out[0][t], want[0][t]) + !same_exact(out[1][t], want[1][t]);
+            bad += !same_exact(out2[0][t], want[2][t]);
+        }
+    }
+    snprintf(spec, sizeof spec, "fastk_period=%zu,fastd_period=1", p);
+    bad += !run("STOCHF", spec, b, out);
+    for (size_t t = 0; t < b->n; t++) {
+        double fastk = NAN;
+        if (t + 1 >= p) {
+            ex_hl e = ex_window(b, t, p);
+            double diff = (e.hh - e.ll) / 100.0;
+            fastk = diff != 0.0 ? (close[t] - e.ll) / diff : 0.0;
+        }
+        bad += !same_exact(out[0][t], fastk);
+    }
+    return bad;
+}
+
+/* Stream == batch for every window-extreme indicator with window p on b. */
+static int ex_check_stream(const bars *b, size_t p)
+{
+    static const char *const specs[] = {
+        "WILLR:timeperiod=%zu",    "AROON:timeperiod=%zu",
+        "AROONOSC:timeperiod=%zu", "STOCHF:fastk_period=%zu",
+        "STOCH:fastk_period=%zu",  "STOCHRSI:timeperiod=3,fastk_period=%zu"};
+    int bad = 0;
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        char name[16], spec[64];
+        const char *colon = strchr(specs[k], ':');
+        snprintf(name, sizeof name, "%.*s", (int)(colon - specs[k]), specs[k]);
+        snprintf(spec, sizeof spec, colon + 1, p);
+        if (p < 2 && (strcmp(name, "WILLR") == 0 || strncmp(name, "AROON", 5) == 0)) {
+            continue;
+        }
+        bad += !run(name, spec, b, out);
+        int d = stream_bad(name, spec, b, out);
+        bad += d < 0 ? 1 : d;
+    }
+    return bad;
+}
+
+static void test_extreme_edges(void)
+{
+    static const size_t windows[] = {1, 2, 3, 5, 255, 256, 257, 300};
+    static bars b;
+    kz_rng r;
+    kz_rng_seed(&r, 99);
+    for (int kind = 0; kind < 6; kind++) {
+        memset(&b, 0, sizeof b);
+        ex_column(b.col[KZ_IN_HIGH], MAX_N, kind, &r);
+        ex_column(b.col[KZ_IN_LOW], MAX_N, kind, &r);
+        ex_column(b.col[KZ_IN_CLOSE], MAX_N, kind, &r);
+        for (size_t k = 0; k < sizeof windows / sizeof windows[0]; k++) {
+            size_t p = windows[k];
+            const size_t lens[] = {p, p + 1, p + 2, 2 * p + 1, 255, 256, 257, 513, MAX_N};
+            for (size_t m = 0; m < sizeof lens / sizeof lens[0]; m++) {
+                b.n = lens[m] < MAX_N ? lens[m] : MAX_N;
+                int bad = ex_check(&b, p);
+                if (b.n == MAX_N) {
+                    bad += ex_check_stream(&b, p);
+                }
+                CHECK_MSG(bad == 0, "series %d window %zu n %zu: %d values differ", kind, p, b.n,
+                          bad);
+            }
+        }
     }
 }
 
@@ -539,5 +717,6 @@ int main(void)
     test_lookbacks();
     test_bad_params();
     test_stream_nondefault();
+    test_extreme_edges();
     KZ_TEST_DONE();
 }

@@ -6,9 +6,11 @@
 #include "ta_int.h"
 
 /* Every indicator of these groups is written once, as an O(1) streaming state machine
- * (size / init / step). Its batch kernel initialises the same state in the kernel's scratch
- * (`work`) and steps it over the bars, so batch and stream perform the same floating-point
- * operations in the same order and agree bit for bit by construction. */
+ * (size / init / step). Its batch kernel usually initialises the same state in the kernel's
+ * scratch (`work`) and steps it over the bars, so batch and stream perform the same
+ * floating-point operations in the same order and agree bit for bit by construction. The window
+ * extremes (MAX, MIN, ...) have a faster batch kernel of their own (KZ_MISC_DEFINE_OWN_BATCH)
+ * that finds the same bars (extreme_int.h) and shares the rest of the arithmetic. */
 
 /* TA-Lib's zero tests (ta_utility.h, 0.6.4): |v| < 1e-8 and v < 1e-8. */
 static inline int kz_misc_is_zero(double v)
@@ -31,9 +33,9 @@ static inline int kz_misc_is_zero_or_neg(double v)
     void kz_misc_##name##_init(void *state, const double *params);                                 \
     void kz_misc_##name##_step(void *state, const double *in, double *out)
 
-/* Define the entry points of `name` from file-local state functions (several indicators share
- * one state machine with a different init). n_in / n_out = the registry row's counts. */
-#define KZ_MISC_DEFINE(name, size_fn, init_fn, step_fn, n_in, n_out)                               \
+/* Define the streaming entry points of `name` (size, init, step) from file-local state
+ * functions. */
+#define KZ_MISC_DEFINE_STATE(name, size_fn, init_fn, step_fn)                                      \
     size_t kz_misc_##name##_size(const double *params)                                             \
     {                                                                                              \
         return size_fn(params);                                                                    \
@@ -45,7 +47,13 @@ static inline int kz_misc_is_zero_or_neg(double v)
     void kz_misc_##name##_step(void *state, const double *in, double *out)                         \
     {                                                                                              \
         step_fn(state, in, out);                                                                   \
-    }                                                                                              \
+    }
+
+/* Define the entry points of `name` from file-local state functions (several indicators share
+ * one state machine with a different init); batch = the state stepped over every bar. n_in /
+ * n_out = the registry row's counts. */
+#define KZ_MISC_DEFINE(name, size_fn, init_fn, step_fn, n_in, n_out)                               \
+    KZ_MISC_DEFINE_STATE(name, size_fn, init_fn, step_fn)                                          \
     size_t kz_misc_##name##_work(size_t n, const double *params)                                   \
     {                                                                                              \
         (void)n;                                                                                   \
@@ -56,6 +64,20 @@ static inline int kz_misc_is_zero_or_neg(double v)
     {                                                                                              \
         init_fn(work, params);                                                                     \
         kz_ta_drive(n, in, n_in, out, n_out, work, step_fn);                                       \
+    }
+
+/* The same for an indicator with its own batch kernel (work_fn, batch_fn: the registry's
+ * kz_ta_work_fn / kz_ta_batch_fn), which must give the streaming state's outputs bit for bit. */
+#define KZ_MISC_DEFINE_OWN_BATCH(name, size_fn, init_fn, step_fn, work_fn, batch_fn)               \
+    KZ_MISC_DEFINE_STATE(name, size_fn, init_fn, step_fn)                                          \
+    size_t kz_misc_##name##_work(size_t n, const double *params)                                   \
+    {                                                                                              \
+        return work_fn(n, params);                                                                 \
+    }                                                                                              \
+    void kz_misc_##name##_batch(size_t n, const double *const *in, const double *params,           \
+                                double *const *out, double *work)                                  \
+    {                                                                                              \
+        batch_fn(n, in, params, out, work);                                                        \
     }
 
 /* volatility.c */

@@ -1,86 +1,15 @@
 /* Windowed momentum oscillators, TA-Lib 0.6.4 exact: MOM, ROC, ROCP, ROCR, ROCR100, BOP, CCI,
- * WILLR, AROON, AROONOSC, ULTOSC, STOCH, STOCHF. */
+ * WILLR, AROON, AROONOSC, ULTOSC, STOCH, STOCHF, STOCHRSI. The highest high / lowest low of
+ * WILLR, AROON* and STOCH* come from extreme_int.h: TA-Lib (ta_WILLR.c, ta_AROON.c,
+ * ta_STOCHF.c) keeps the extreme and its bar, rescans the window when that bar leaves it, and
+ * gives ties to the most recent bar (>= / <=), which is extreme_int.h's "latest" rule. The
+ * streams feed that engine one bar at a time, the batch kernels a chunk at a time, and both share
+ * the rest of the arithmetic. */
 #include <math.h>
 #include <string.h>
 
+#include "extreme_int.h"
 #include "momentum_int.h"
-
-/* ================================================================ window extremes
- * TA-Lib's highest/lowest tracking (ta_WILLR.c, ta_AROON.c, ta_STOCHF.c): keep the extreme and
- * its bar; rescan the window only when that bar leaves it. Ties go to the most recent bar (AROON
- * depends on it). Values of bar j live at x[j % cap]. */
-typedef struct extreme {
-    int64_t idx;
-    double val;
-} extreme;
-
-static inline int beats(double a, double b, int is_max)
-{
-    return is_max ? a >= b : a <= b;
-}
-
-/* Updates `e` for the window [t-w+1, t] of a ring of w slots where bar t sits at slot `pos`
- * (so the window's oldest bar sits at the next slot); call for every t >= w-1 (e->idx starts
- * at -1). Slots advance by a compare-and-wrap, never a division. */
-static inline void
-extreme_push(extreme *e, const double *x, size_t pos, int64_t t, int64_t w, int is_max)
-{
-    int64_t lo = t - w + 1;
-    if (e->idx < lo) {
-        size_t cap = (size_t)w;
-        size_t slot = pos + 1 == cap ? 0 : pos + 1;
-        e->idx = lo;
-        e->val = x[slot];
-        for (int64_t j = lo + 1; j <= t; j++) {
-            slot = slot + 1 == cap ? 0 : slot + 1;
-            double v = x[slot];
-            if (beats(v, e->val, is_max)) {
-                e->idx = j;
-                e->val = v;
-            }
-        }
-    } else {
-        double v = x[pos];
-        if (beats(v, e->val, is_max)) {
-            e->idx = t;
-            e->val = v;
-        }
-    }
-}
-
-/* High/low window of p bars; the caller's ring holds highs in [0, p) and lows in [p, 2p). */
-typedef struct hl_window {
-    int p;
-    int64_t t;
-    size_t pos; /* slot of bar t, i.e. t % p */
-    extreme hi, lo;
-} hl_window;
-
-static void hl_init(hl_window *w, int p)
-{
-    memset(w, 0, sizeof *w);
-    w->p = p;
-    w->pos = (size_t)p - 1; /* the first push wraps to slot 0 */
-    w->hi.idx = -1;
-    w->lo.idx = -1;
-}
-
-/* Pushes bar w->t; returns 1 once the window is full (w->hi, w->lo then hold its extremes). */
-static inline int hl_push(hl_window *w, double *ring, double high, double low)
-{
-    size_t p = (size_t)w->p;
-    int64_t t = w->t++;
-    size_t pos = w->pos + 1 == p ? 0 : w->pos + 1;
-    w->pos = pos;
-    ring[pos] = high;
-    ring[p + pos] = low;
-    if (t < w->p - 1) {
-        return 0;
-    }
-    extreme_push(&w->lo, ring + p, pos, t, w->p, 0);
-    extreme_push(&w->hi, ring, pos, t, w->p, 1);
-    return 1;
-}
 
 /* ================================================================ MOM and the ROC family
  * TA-Lib ta_MOM.c / ta_ROC*.c: compare x[t] with x[t-p]; a zero x[t-p] gives 0. */
@@ -252,9 +181,14 @@ KZ_MOM_STATE_BATCH(kz_mom_cci, 3, 1)
 /* ================================================================ WILLR
  * Williams' %R, TA-Lib ta_WILLR.c: (HH - close)/((HH - LL)/-100) over p bars, 0 when HH == LL. */
 typedef struct willr_state {
-    hl_window win;
-    double ring[]; /* highs [0, p), lows [p, 2p) */
+    kz_xhl win; /* kz_xhl_bytes(p, 1) after the struct */
 } willr_state;
+
+static inline double willr_value(double hh, double ll, double close)
+{
+    double diff = (hh - ll) / (-100.0);
+    return diff != 0.0 ? (hh - close) / diff : 0.0;
+}
 
 int kz_mom_willr_lookback(const double *params)
 {
@@ -263,35 +197,66 @@ int kz_mom_willr_lookback(const double *params)
 
 size_t kz_mom_willr_state_size(const double *params)
 {
-    return sizeof(willr_state) + 2 * (size_t)kz_mom_period(params, 0) * sizeof(double);
+    return sizeof(willr_state) + kz_xhl_bytes((size_t)kz_mom_period(params, 0), 1);
 }
 
 void kz_mom_willr_state_init(void *state, const double *params)
 {
     willr_state *s = state;
-    hl_init(&s->win, kz_mom_period(params, 0));
+    kz_xhl_init(&s->win, (size_t)kz_mom_period(params, 0), 0, 1, s + 1);
 }
 
 void kz_mom_willr_state_step(void *state, const double *in, double *out)
 {
     willr_state *s = state;
     out[0] = NAN;
-    if (hl_push(&s->win, s->ring, in[0], in[1])) {
-        double diff = (s->win.hi.val - s->win.lo.val) / (-100.0);
-        out[0] = diff != 0.0 ? (s->win.hi.val - in[2]) / diff : 0.0;
+    if (kz_xhl_push(&s->win, in[0], in[1])) {
+        out[0] = willr_value(s->win.hv[0], s->win.lv[0], in[2]);
     }
 }
 
-KZ_MOM_STATE_BATCH(kz_mom_willr, 3, 1)
+size_t kz_mom_willr_work(size_t n, const double *params)
+{
+    (void)n;
+    return kz_ta_words(kz_xhl_bytes((size_t)kz_mom_period(params, 0), KZ_X_CHUNK));
+}
+
+void kz_mom_willr_batch(
+    size_t n, const double *const *in, const double *params, double *const *out, double *work)
+{
+    size_t p = (size_t)kz_mom_period(params, 0);
+    kz_xhl b;
+    kz_xhl_init(&b, p, 0, KZ_X_CHUNK, work);
+    kz_ta_nan_fill(out[0], n, p - 1);
+    for (size_t a = 0; a < n; a += KZ_X_CHUNK) {
+        size_t m = kz_x_chunk_len(n, a);
+        kz_xhl_run(&b, in[0] + a, in[1] + a, m);
+        for (size_t i = kz_x_first_full(a, p); i < m; i++) {
+            out[0][a + i] = willr_value(b.hv[i], b.lv[i], in[2][a + i]);
+        }
+    }
+}
 
 /* ================================================================ AROON, AROONOSC
  * Aroon (Chande 1995), TA-Lib ta_AROON.c: over the p+1 bars [t-p, t], up = 100/p*(p - bars since
  * the highest high), down likewise with the lowest low; AROONOSC = 100/p*(iHigh - iLow). */
 typedef struct aroon_state {
     int p, osc;
-    hl_window win; /* p+1 bars */
-    double ring[]; /* highs [0, p+1), lows [p+1, 2p+2) */
+    kz_xhl win; /* p+1 bars; kz_xhl_bytes(p+1, 1) after the struct */
 } aroon_state;
+
+/* Outputs of bar t from the bars of the window's highest high and lowest low. */
+static inline void
+aroon_value(int p, int osc, int64_t t, int64_t i_high, int64_t i_low, double *out)
+{
+    double factor = 100.0 / (double)p;
+    if (osc) {
+        out[0] = factor * (double)(i_high - i_low);
+    } else {
+        out[0] = factor * (double)(p - (t - i_low));
+        out[1] = factor * (double)(p - (t - i_high));
+    }
+}
 
 static int aroon_lookback(const double *params)
 {
@@ -300,7 +265,7 @@ static int aroon_lookback(const double *params)
 
 static size_t aroon_size(const double *params)
 {
-    return sizeof(aroon_state) + 2 * ((size_t)kz_mom_period(params, 0) + 1) * sizeof(double);
+    return sizeof(aroon_state) + kz_xhl_bytes((size_t)kz_mom_period(params, 0) + 1, 1);
 }
 
 static void aroon_init(void *state, const double *params, int osc)
@@ -308,26 +273,52 @@ static void aroon_init(void *state, const double *params, int osc)
     aroon_state *s = state;
     s->p = kz_mom_period(params, 0);
     s->osc = osc;
-    hl_init(&s->win, s->p + 1);
+    kz_xhl_init(&s->win, (size_t)s->p + 1, 1, 1, s + 1);
 }
 
 static void aroon_step(void *state, const double *in, double *out)
 {
     aroon_state *s = state;
-    int64_t t = s->win.t;
-    if (!hl_push(&s->win, s->ring, in[0], in[1])) {
+    int64_t t = kz_xhl_count(&s->win);
+    if (!kz_xhl_push(&s->win, in[0], in[1])) {
         out[0] = NAN;
         if (!s->osc) {
             out[1] = NAN;
         }
         return;
     }
-    double factor = 100.0 / (double)s->p;
-    if (s->osc) {
-        out[0] = factor * (double)(s->win.hi.idx - s->win.lo.idx);
-    } else {
-        out[0] = factor * (double)(s->p - (t - s->win.lo.idx));
-        out[1] = factor * (double)(s->p - (t - s->win.hi.idx));
+    aroon_value(s->p, s->osc, t, s->win.hi_idx[0], s->win.lo_idx[0], out);
+}
+
+static size_t aroon_work(const double *params)
+{
+    return kz_ta_words(kz_xhl_bytes((size_t)kz_mom_period(params, 0) + 1, KZ_X_CHUNK));
+}
+
+static void aroon_batch(size_t n,
+                        const double *const *in,
+                        const double *params,
+                        double *const *out,
+                        int osc,
+                        double *work)
+{
+    int p = kz_mom_period(params, 0);
+    kz_xhl b;
+    kz_xhl_init(&b, (size_t)p + 1, 1, KZ_X_CHUNK, work);
+    int n_out = osc ? 1 : 2;
+    for (int j = 0; j < n_out; j++) {
+        kz_ta_nan_fill(out[j], n, (size_t)p);
+    }
+    for (size_t a = 0; a < n; a += KZ_X_CHUNK) {
+        size_t m = kz_x_chunk_len(n, a);
+        kz_xhl_run(&b, in[0] + a, in[1] + a, m);
+        for (size_t i = kz_x_first_full(a, (size_t)p + 1); i < m; i++) {
+            double y[2];
+            aroon_value(p, osc, (int64_t)(a + i), b.hi_idx[i], b.lo_idx[i], y);
+            for (int j = 0; j < n_out; j++) {
+                out[j][a + i] = y[j];
+            }
+        }
     }
 }
 
@@ -348,7 +339,16 @@ static void aroon_step(void *state, const double *in, double *out)
     {                                                                                              \
         aroon_step(state, in, out);                                                                \
     }                                                                                              \
-    KZ_MOM_STATE_BATCH(NAME, 2, (OSC) ? 1 : 2)
+    size_t NAME##_work(size_t n, const double *params)                                             \
+    {                                                                                              \
+        (void)n;                                                                                   \
+        return aroon_work(params);                                                                 \
+    }                                                                                              \
+    void NAME##_batch(size_t n, const double *const *in, const double *params, double *const *out, \
+                      double *work)                                                                \
+    {                                                                                              \
+        aroon_batch(n, in, params, out, OSC, work);                                                \
+    }
 
 AROON_ENTRY(kz_mom_aroon, 0)
 AROON_ENTRY(kz_mom_aroonosc, 1)
@@ -476,9 +476,8 @@ typedef struct stoch_state {
     stoch_kind kind;
     int64_t t, lookback;
     kz_mom_gl rsi;
-    hl_window win;
-    size_t ma_off[2]; /* byte offsets of the MA states, after the %K ring */
-    double ring[];
+    kz_xhl win;       /* fastk bars; kz_xhl_bytes(fastk, 1) after the struct */
+    size_t ma_off[2]; /* byte offsets of the MA states, after the window's buffers */
 } stoch_state;
 
 /* params: STOCHF fastk_period, fastd_period, fastd_matype; STOCH fastk_period, slowk_period,
@@ -514,7 +513,7 @@ static int stoch_lookback(const double *params, stoch_kind kind)
 static size_t stoch_size(const double *params, stoch_kind kind)
 {
     stoch_cfg c = stoch_get(params, kind);
-    size_t size = sizeof(stoch_state) + 2 * (size_t)c.fastk * sizeof(double);
+    size_t size = sizeof(stoch_state) + kz_xhl_bytes((size_t)c.fastk, 1);
     for (int m = 0; m < c.n_ma; m++) {
         size = kz_mom_add(size, kz_ta_ma_state_size(c.ma_period[m], c.ma_type[m]));
     }
@@ -529,13 +528,25 @@ static void stoch_init(void *state, const double *params, stoch_kind kind)
     s->kind = kind;
     s->lookback = stoch_lookback(params, kind);
     kz_mom_gl_init(&s->rsi, c.rsi_period);
-    hl_init(&s->win, c.fastk);
-    size_t off = sizeof(stoch_state) + 2 * (size_t)c.fastk * sizeof(double);
+    kz_xhl_init(&s->win, (size_t)c.fastk, 0, 1, s + 1);
+    size_t off = sizeof(stoch_state) + kz_xhl_bytes((size_t)c.fastk, 1);
     for (int m = 0; m < c.n_ma; m++) {
         s->ma_off[m] = off;
         kz_ta_ma_state_init(kz_mom_at(s, off), c.ma_period[m], c.ma_type[m]);
         off += kz_ta_ma_state_size(c.ma_period[m], c.ma_type[m]);
     }
+}
+
+static inline double stoch_fastk(double hh, double ll, double close)
+{
+    double diff = (hh - ll) / 100.0;
+    return diff != 0.0 ? (close - ll) / diff : 0.0;
+}
+
+/* The MA of a STOCH* state (0: fast %D or slow %K, 1: slow %D). */
+static void *stoch_ma(stoch_state *s, int m)
+{
+    return kz_mom_at(s, s->ma_off[m]);
 }
 
 static void stoch_step(void *state, const double *in, double *out)
@@ -556,16 +567,15 @@ static void stoch_step(void *state, const double *in, double *out)
         c = in[2];
     }
     double fastk = NAN;
-    if (hl_push(&s->win, s->ring, h, l)) {
-        double diff = (s->win.hi.val - s->win.lo.val) / 100.0;
-        fastk = diff != 0.0 ? (c - s->win.lo.val) / diff : 0.0;
+    if (kz_xhl_push(&s->win, h, l)) {
+        fastk = stoch_fastk(s->win.hv[0], s->win.lv[0], c);
     }
-    double ma1 = kz_ta_ma_state_step(kz_mom_at(s, s->ma_off[0]), fastk);
+    double ma1 = kz_ta_ma_state_step(stoch_ma(s, 0), fastk);
     double y0 = fastk;
     double y1 = ma1;
     if (s->kind == ST_SLOW) {
         y0 = ma1;
-        y1 = kz_ta_ma_state_step(kz_mom_at(s, s->ma_off[1]), ma1);
+        y1 = kz_ta_ma_state_step(stoch_ma(s, 1), ma1);
     }
     if (t >= s->lookback) {
         out[0] = y0;
@@ -573,7 +583,80 @@ static void stoch_step(void *state, const double *in, double *out)
     }
 }
 
-#define STOCH_ENTRY(NAME, KIND, N_IN)                                                              \
+/* Batch scratch: the streaming state (for its RSI and MA states; its one-bar window stays
+ * unused), the van Herk / Gil-Werman pair, and one chunk of values (STOCHRSI's RSI, STOCH's
+ * fast %K). */
+static size_t stoch_work(const double *params, stoch_kind kind)
+{
+    stoch_cfg c = stoch_get(params, kind);
+    size_t bytes = kz_mom_add(stoch_size(params, kind), kz_xhl_bytes((size_t)c.fastk, KZ_X_CHUNK));
+    return kz_ta_words(kz_mom_add(bytes, KZ_X_CHUNK * sizeof(double)));
+}
+
+/* stoch_step chunk by chunk: the window extremes from the batch engine, then each MA run over
+ * the chunk (kz_ta_ma_run does what kz_ta_ma_state_step does, value by value), then the
+ * warm-up bars blanked. */
+static void stoch_batch(size_t n,
+                        const double *const *in,
+                        const double *params,
+                        double *const *out,
+                        stoch_kind kind,
+                        double *work)
+{
+    stoch_cfg cfg = stoch_get(params, kind);
+    stoch_state *s = (stoch_state *)(void *)work;
+    stoch_init(s, params, kind);
+    char *mem = (char *)work + stoch_size(params, kind);
+    kz_xhl b;
+    kz_xhl_init(&b, (size_t)cfg.fastk, 0, KZ_X_CHUNK, mem);
+    double *chunk = (double *)(void *)(mem + kz_xhl_bytes((size_t)cfg.fastk, KZ_X_CHUNK));
+    int64_t fed = 0; /* bars fed to the window so far */
+    for (size_t a = 0; a < n; a += KZ_X_CHUNK) {
+        size_t m = kz_x_chunk_len(n, a);
+        const double *h = in[0] + a;
+        const double *l = h;
+        const double *c = h;
+        size_t k = m;
+        if (kind == ST_RSI) {
+            /* the RSI starts at bar rsi_period and never stops, so the k values of this chunk
+             * are its last k bars; the others are not fed on (as in stoch_step) */
+            kz_mom_gl rsi = s->rsi; /* a local copy: the averages stay in registers */
+            k = 0;
+            for (size_t i = 0; i < m; i++) {
+                if (kz_mom_gl_step(&rsi, in[0][a + i])) {
+                    chunk[k++] = kz_mom_rsi_value(&rsi);
+                } else {
+                    out[0][a + i] = out[1][a + i] = NAN;
+                }
+            }
+            s->rsi = rsi;
+            h = l = c = chunk;
+        } else {
+            l = in[1] + a;
+            c = in[2] + a;
+        }
+        kz_xhl_run(&b, h, l, k);
+        size_t base = a + m - k;
+        /* fast %K goes to output 0, or (STOCH) to the chunk buffer for the slow %K MA */
+        double *fastk = kind == ST_SLOW ? chunk : out[0] + base;
+        for (size_t j = 0; j < k; j++) {
+            int full = fed + (int64_t)j >= cfg.fastk - 1;
+            fastk[j] = full ? stoch_fastk(b.hv[j], b.lv[j], c[j]) : NAN;
+        }
+        fed += (int64_t)k;
+        if (kind == ST_SLOW) {
+            kz_ta_ma_run(stoch_ma(s, 0), k, fastk, out[0] + base, NULL);
+            kz_ta_ma_run(stoch_ma(s, 1), k, out[0] + base, out[1] + base, NULL);
+        } else {
+            kz_ta_ma_run(stoch_ma(s, 0), k, fastk, out[1] + base, NULL);
+        }
+        for (size_t t = base; t < a + m && (int64_t)t < s->lookback; t++) {
+            out[0][t] = out[1][t] = NAN;
+        }
+    }
+}
+
+#define STOCH_ENTRY(NAME, KIND)                                                                    \
     int NAME##_lookback(const double *params)                                                      \
     {                                                                                              \
         return stoch_lookback(params, KIND);                                                       \
@@ -590,8 +673,17 @@ static void stoch_step(void *state, const double *in, double *out)
     {                                                                                              \
         stoch_step(state, in, out);                                                                \
     }                                                                                              \
-    KZ_MOM_STATE_BATCH(NAME, N_IN, 2)
+    size_t NAME##_work(size_t n, const double *params)                                             \
+    {                                                                                              \
+        (void)n;                                                                                   \
+        return stoch_work(params, KIND);                                                           \
+    }                                                                                              \
+    void NAME##_batch(size_t n, const double *const *in, const double *params, double *const *out, \
+                      double *work)                                                                \
+    {                                                                                              \
+        stoch_batch(n, in, params, out, KIND, work);                                               \
+    }
 
-STOCH_ENTRY(kz_mom_stochf, ST_FAST, 3)
-STOCH_ENTRY(kz_mom_stoch, ST_SLOW, 3)
-STOCH_ENTRY(kz_mom_stochrsi, ST_RSI, 1)
+STOCH_ENTRY(kz_mom_stochf, ST_FAST)
+STOCH_ENTRY(kz_mom_stoch, ST_SLOW)
+STOCH_ENTRY(kz_mom_stochrsi, ST_RSI)

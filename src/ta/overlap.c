@@ -2,6 +2,7 @@
  * MIDPOINT and MIDPRICE, each with a batch kernel and an O(1) streaming state. */
 #include <string.h>
 
+#include "extreme_int.h"
 #include "ta_int.h"
 
 #define PERIOD(p, k) ((int)(p)[k])
@@ -290,33 +291,12 @@ bb_batch(size_t n, const double *const *in, const double *p, double *const *out,
 
 /* ================================================================ MIDPOINT / MIDPRICE
  * ta_MIDPOINT.c / ta_MIDPRICE.c: (highest + lowest) / 2 over the period. TA-Lib rescans the
- * window; monotonic deques give the same extremes (and so the same value) in O(1) amortised. */
+ * window; the window extremes of extreme_int.h give the same values, the stream one bar at a
+ * time, the batch chunk by chunk. MIDPOINT is MIDPRICE with high = low = close. */
 
 typedef struct mid_state {
-    size_t period, count;
-    size_t hmax, nmax, hmin, nmin; /* deque heads and lengths (rings of `period` slots) */
+    kz_xhl win; /* kz_xhl_bytes(period, 1) after the struct */
 } mid_state;
-
-/* Layout after the header: maxv[p], minv[p] (doubles), maxi[p], mini[p] (size_t). */
-static double *mid_maxv(mid_state *m)
-{
-    return (double *)(void *)(m + 1);
-}
-
-static double *mid_minv(mid_state *m)
-{
-    return mid_maxv(m) + m->period;
-}
-
-static size_t *mid_maxi(mid_state *m)
-{
-    return (size_t *)(void *)(mid_minv(m) + m->period);
-}
-
-static size_t *mid_mini(mid_state *m)
-{
-    return mid_maxi(m) + m->period;
-}
 
 static int mid_lookback(const double *p)
 {
@@ -325,59 +305,26 @@ static int mid_lookback(const double *p)
 
 static size_t mid_state_size(const double *p)
 {
-    return sizeof(mid_state) + (size_t)PERIOD(p, 0) * (2 * sizeof(double) + 2 * sizeof(size_t));
-}
-
-static size_t mid_work(size_t n, const double *p)
-{
-    (void)n;
-    return (mid_state_size(p) + sizeof(double) - 1) / sizeof(double);
+    return sizeof(mid_state) + kz_xhl_bytes((size_t)PERIOD(p, 0), 1);
 }
 
 static void mid_state_init(void *s, const double *p)
 {
     mid_state *m = s;
-    memset(m, 0, sizeof *m);
-    m->period = (size_t)PERIOD(p, 0);
+    kz_xhl_init(&m->win, (size_t)PERIOD(p, 0), 0, 1, m + 1);
 }
 
-/* Push (x, c) into a monotonic deque; `want_max` keeps the front = window maximum. */
-static inline double deque_push(double *val,
-                                size_t *idx,
-                                size_t cap,
-                                size_t *head,
-                                size_t *len,
-                                double x,
-                                size_t c,
-                                int want_max)
+static inline double mid_value(double highest, double lowest)
 {
-    if (*len > 0 && idx[*head] + cap <= c) {
-        *head = *head + 1 == cap ? 0 : *head + 1;
-        (*len)--;
-    }
-    while (*len > 0) {
-        size_t back = *head + *len - 1;
-        back = back >= cap ? back - cap : back;
-        int dominated = want_max ? val[back] <= x : val[back] >= x;
-        if (!dominated) {
-            break;
-        }
-        (*len)--;
-    }
-    size_t at = *head + *len;
-    at = at >= cap ? at - cap : at;
-    val[at] = x;
-    idx[at] = c;
-    (*len)++;
-    return val[*head];
+    return (highest + lowest) / 2.0;
 }
 
 static inline double mid_step(mid_state *m, double hi, double lo)
 {
-    size_t c = m->count++;
-    double mx = deque_push(mid_maxv(m), mid_maxi(m), m->period, &m->hmax, &m->nmax, hi, c, 1);
-    double mn = deque_push(mid_minv(m), mid_mini(m), m->period, &m->hmin, &m->nmin, lo, c, 0);
-    return c + 1 < m->period ? NAN : (mx + mn) / 2.0;
+    if (!kz_xhl_push(&m->win, hi, lo)) {
+        return NAN;
+    }
+    return mid_value(m->win.hv[0], m->win.lv[0]);
 }
 
 static void midpoint_state_step(void *s, const double *in, double *out)
@@ -390,22 +337,38 @@ static void midprice_state_step(void *s, const double *in, double *out)
     out[0] = mid_step(s, in[0], in[1]);
 }
 
+static size_t mid_work(size_t n, const double *p)
+{
+    (void)n;
+    return kz_ta_words(kz_xhl_bytes((size_t)PERIOD(p, 0), KZ_X_CHUNK));
+}
+
+/* Batch over chunks of bars; hi / lo are the high and low columns (both close for MIDPOINT). */
+static void
+mid_batch(size_t n, const double *hi, const double *lo, size_t period, double *out, double *work)
+{
+    kz_xhl b;
+    kz_xhl_init(&b, period, 0, KZ_X_CHUNK, work);
+    kz_ta_nan_fill(out, n, period - 1);
+    for (size_t a = 0; a < n; a += KZ_X_CHUNK) {
+        size_t m = kz_x_chunk_len(n, a);
+        kz_xhl_run(&b, hi + a, lo + a, m);
+        for (size_t i = kz_x_first_full(a, period); i < m; i++) {
+            out[a + i] = mid_value(b.hv[i], b.lv[i]);
+        }
+    }
+}
+
 static void
 midpoint_batch(size_t n, const double *const *in, const double *p, double *const *out, double *work)
 {
-    mid_state_init(work, p);
-    for (size_t i = 0; i < n; i++) {
-        out[0][i] = mid_step((mid_state *)(void *)work, in[0][i], in[0][i]);
-    }
+    mid_batch(n, in[0], in[0], (size_t)PERIOD(p, 0), out[0], work);
 }
 
 static void
 midprice_batch(size_t n, const double *const *in, const double *p, double *const *out, double *work)
 {
-    mid_state_init(work, p);
-    for (size_t i = 0; i < n; i++) {
-        out[0][i] = mid_step((mid_state *)(void *)work, in[0][i], in[1][i]);
-    }
+    mid_batch(n, in[0], in[1], (size_t)PERIOD(p, 0), out[0], work);
 }
 
 /* ================================================================ SAR

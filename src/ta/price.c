@@ -1,5 +1,6 @@
 /* Price transforms (AVGPRICE, MEDPRICE, TYPPRICE, WCLPRICE) and math operators (ADD, SUB, MULT,
  * DIV; windowed MAX, MIN, MAXINDEX, MININDEX, MINMAX, MINMAXINDEX, SUM), TA-Lib 0.6.4 exact. */
+#include "extreme_int.h"
 #include "misc_int.h"
 
 /* ---------------------------------------------------------------- price transforms
@@ -86,171 +87,228 @@ KZ_MISC_DEFINE(mult, none_size, none_init, mult_step, 2, 1)
 KZ_MISC_DEFINE(div, none_size, none_init, div_step, 2, 1)
 
 /* ---------------------------------------------------------------- MAX, MIN, *INDEX, MINMAX*
- * A monotonic deque over a ring of `period` slots gives the window extreme in O(1) amortised.
- * The index outputs reproduce TA-Lib's tie rule (ta_MAX.c, ta_MAXINDEX.c, ta_MINMAX.c): TA-Lib
- * remembers one extreme; while it stays in the window a new value replaces it when >= (newest
- * wins), and when it leaves the window TA-Lib rescans and keeps the first (oldest) extreme.
- * Equal values stay in the deque, so its front is exactly that oldest extreme. */
+ * TA-Lib (ta_MAX.c, ta_MAXINDEX.c, ta_MINMAX.c, ...) remembers one extreme bar: while it stays
+ * in the window, a new value replaces it when >= (<= for a minimum: the newest wins); when it
+ * leaves the window, and at the first full window, TA-Lib rescans the window with > (<) and
+ * keeps the first (oldest) extreme. The outputs are that remembered bar or its value, which
+ * depend on the path (a tie between -0.0 and +0.0 shows even in the value). talib_bar is that
+ * rule, the same in both paths. The rescan's bar is the "oldest" window extreme of extreme_int.h:
+ * the stream asks the engine for its bar; the batch asks only for the extreme values, which is
+ * cheaper, and finds the bar by a short scan (talib_rescan). */
 
-typedef struct extreme {
-    int is_min;
-    size_t p;
-    size_t head, len; /* deque in the ring slots below */
-    int have_best;    /* TA-Lib's remembered extreme (index and value) */
-    size_t best;
-    double best_value;
-    double *val; /* p values */
-    size_t *idx; /* p absolute bar indices */
-} extreme;
-
-/* Bytes of the ring of one tracker. */
-static size_t extreme_bytes(size_t p)
+/* TA-Lib's remembered bar after bar t, from the one after bar t-1 (-1 before the first full
+ * window; call for every t >= w-1). newer: bar t's value reaches the previous window's extreme
+ * (the remembered bar's value: it is always that window's extreme). fi: the oldest extreme bar
+ * of the window [t-w+1, t], needed only when the remembered bar has left the window. */
+static inline int64_t talib_bar(int64_t bar, int64_t t, int64_t w, int newer, int64_t fi)
 {
-    return p * (sizeof(double) + sizeof(size_t));
+    if (bar + w <= t) {
+        return fi;
+    }
+    return newer ? t : bar;
 }
 
-/* Set up a tracker whose ring starts at `mem`; returns the end of its ring. */
-static char *extreme_init(extreme *e, int is_min, size_t p, char *mem)
+/* Whether x (bar t) reaches prev, the extreme of the window ending at bar t-1. */
+static inline int talib_newer(double prev, double x, int is_min)
 {
-    e->is_min = is_min;
-    e->p = p;
-    e->head = 0;
-    e->len = 0;
-    e->have_best = 0;
-    e->best = 0;
-    e->best_value = 0.0;
-    e->val = (double *)(void *)mem;
-    e->idx = (size_t *)(void *)(mem + p * sizeof(double));
-    return mem + extreme_bytes(p);
-}
-
-/* a strictly beyond b in the direction sought */
-static inline int beyond(const extreme *e, double a, double b)
-{
-    return e->is_min ? a < b : a > b;
-}
-
-/* Push value x of bar i; once the window is full (i >= p-1) update TA-Lib's extreme. */
-static inline void extreme_push(extreme *e, double x, size_t i)
-{
-    while (e->len > 0 && e->idx[e->head] + e->p <= i) {
-        e->head = e->head + 1 == e->p ? 0 : e->head + 1;
-        e->len--;
-    }
-    /* slot of the deque's back (head + len - 1, wrapped without a division: head, len < p) */
-    size_t tail = e->head + e->len;
-    tail = tail >= e->p ? tail - e->p : tail;
-    while (e->len > 0) {
-        size_t back = tail == 0 ? e->p - 1 : tail - 1;
-        if (!beyond(e, x, e->val[back])) {
-            break;
-        }
-        tail = back;
-        e->len--;
-    }
-    size_t slot = tail;
-    e->val[slot] = x;
-    e->idx[slot] = i;
-    e->len++;
-    if (i + 1 < e->p) {
-        return;
-    }
-    if (!e->have_best || e->best + e->p <= i) {
-        e->have_best = 1;
-        e->best = e->idx[e->head];
-        e->best_value = e->val[e->head];
-    } else if (!beyond(e, e->best_value, x)) {
-        e->best = i;
-        e->best_value = x;
-    }
+    return !kz_x_beyond(prev, x, is_min);
 }
 
 enum { WANT_MAX = 1, WANT_MIN = 2 };
 
-typedef struct minmax_state {
+/* Which extremes an indicator reports: one (MAX, MIN, ...) or two (MINMAX*: min first, as
+ * TA-Lib's outputs), as values or bar indices. */
+typedef struct extreme_cfg {
     int want_index;
-    int n_trackers; /* 1 (MAX, MIN, ...) or 2 (MINMAX*: min first, as TA-Lib's outputs) */
-    size_t count;   /* bars seen = absolute index of the next bar */
-    extreme e[2];
-} minmax_state;
+    int n_trackers;
+    int is_min[2];
+    int64_t w; /* the period */
+} extreme_cfg;
 
-static size_t minmax_one_size(const double *params)
+static extreme_cfg extreme_config(const double *params, int which, int want_index)
 {
-    return sizeof(minmax_state) + extreme_bytes((size_t)params[0]);
-}
-
-static size_t minmax_two_size(const double *params)
-{
-    return sizeof(minmax_state) + 2 * extreme_bytes((size_t)params[0]);
-}
-
-static void minmax_setup(void *state, const double *params, int which, int want_index)
-{
-    minmax_state *s = state;
-    size_t p = (size_t)params[0];
-    char *mem = (char *)(s + 1);
-    s->want_index = want_index;
-    s->count = 0;
-    s->n_trackers = 0;
+    extreme_cfg c = {want_index, 0, {0, 0}, (int64_t)params[0]};
     if (which & WANT_MIN) {
-        mem = extreme_init(&s->e[s->n_trackers++], 1, p, mem);
+        c.is_min[c.n_trackers++] = 1;
     }
     if (which & WANT_MAX) {
-        extreme_init(&s->e[s->n_trackers++], 0, p, mem);
+        c.is_min[c.n_trackers++] = 0;
+    }
+    return c;
+}
+
+/* Streaming state: per tracker the engine (kz_x_bytes(w) after the struct), the previous
+ * window's extreme, and TA-Lib's bar with its value. */
+typedef struct extreme_state {
+    extreme_cfg cfg;
+    int64_t count; /* bars seen = absolute index of the next bar */
+    int64_t bar[2];
+    double value[2], prev[2];
+    kz_vhgw b[2];
+} extreme_state;
+
+static size_t extreme_size(const double *params, int which)
+{
+    extreme_cfg c = extreme_config(params, which, 0);
+    return sizeof(extreme_state) + (size_t)c.n_trackers * kz_x_bytes((size_t)c.w);
+}
+
+static void extreme_setup(void *state, extreme_cfg cfg)
+{
+    extreme_state *s = state;
+    char *mem = (char *)(s + 1);
+    s->cfg = cfg;
+    s->count = 0;
+    for (int k = 0; k < cfg.n_trackers; k++) {
+        s->bar[k] = -1;
+        s->value[k] = s->prev[k] = 0.0;
+        kz_vhgw_init(&s->b[k], (size_t)cfg.w, cfg.is_min[k], mem);
+        mem += kz_x_bytes((size_t)cfg.w);
     }
 }
 
-static void max_init(void *state, const double *params)
+/* One tracker's output for bar t of value x (is_min a constant at the call: specialised). The
+ * first full window always rescans, so `prev` does not matter there. */
+static inline double extreme_track_push(extreme_state *s, int k, double x, int64_t t, int is_min)
 {
-    minmax_setup(state, params, WANT_MAX, 0);
+    double ext;
+    int64_t first;
+    kz_vhgw_run(&s->b[k], &x, 1, &ext, &first, is_min, 0, 1);
+    int newer = talib_newer(s->prev[k], x, is_min);
+    s->prev[k] = ext;
+    if (t < s->cfg.w - 1) {
+        return NAN;
+    }
+    int64_t bar = talib_bar(s->bar[k], t, s->cfg.w, newer, first);
+    if (bar != s->bar[k]) { /* now bar t (value x), or else the rescan's bar (value ext) */
+        s->value[k] = bar == t ? x : ext;
+        s->bar[k] = bar;
+    }
+    return s->cfg.want_index ? (double)bar : s->value[k];
 }
 
-static void min_init(void *state, const double *params)
+static void extreme_step(void *state, const double *in, double *out)
 {
-    minmax_setup(state, params, WANT_MIN, 0);
+    extreme_state *s = state;
+    int64_t t = s->count++;
+    for (int k = 0; k < s->cfg.n_trackers; k++) {
+        out[k] = s->cfg.is_min[k] ? extreme_track_push(s, k, in[0], t, 1)
+                                  : extreme_track_push(s, k, in[0], t, 0);
+    }
 }
 
-static void maxindex_init(void *state, const double *params)
+/* Batch scratch: per tracker the van Herk / Gil-Werman buffers, then one chunk of window
+ * extremes that the trackers take in turn. */
+static size_t extreme_work(size_t n, const double *params, int which)
 {
-    minmax_setup(state, params, WANT_MAX, 1);
+    (void)n;
+    extreme_cfg c = extreme_config(params, which, 0);
+    return kz_ta_words((size_t)c.n_trackers * kz_x_bytes((size_t)c.w) +
+                       KZ_X_CHUNK * sizeof(double));
 }
 
-static void minindex_init(void *state, const double *params)
+/* One tracker in batch: its engine, TA-Lib's bar and the previous bar's window extreme. */
+typedef struct extreme_track {
+    kz_vhgw b;
+    int64_t bar;
+    double prev;
+} extreme_track;
+
+/* The rescan in batch: the first bar from `lo` on whose value equals the window's extreme `m`
+ * (compared with ==, so -0.0 finds +0.0: the bar, not the bits, is sought). Scanning instead of
+ * tracking the oldest extreme's bar in the engine is cheaper, and all scans together are O(n):
+ * one scans [t-w+1, found], and the next rescan comes when `found` leaves the window (w bars
+ * later, or later still), so it starts after `found`. */
+static inline int64_t talib_rescan(const double *x, int64_t lo, double m)
 {
-    minmax_setup(state, params, WANT_MIN, 1);
+    while (x[lo] != m) {
+        lo++;
+    }
+    return lo;
 }
 
-static void minmax_init(void *state, const double *params)
+/* Bars [a, a+m) of one tracker: window extremes by van Herk / Gil-Werman, then TA-Lib's bar as
+ * in extreme_track_push; its value is read back from x. Bars before the first full window are
+ * left alone; the first full one always rescans, so `prev` does not matter there. */
+static inline void extreme_track_chunk(extreme_track *tr,
+                                       const extreme_cfg *c,
+                                       const double *x,
+                                       size_t a,
+                                       size_t m,
+                                       double *ext,
+                                       double *out,
+                                       int is_min)
 {
-    minmax_setup(state, params, WANT_MIN | WANT_MAX, 0);
+    kz_vhgw_run(&tr->b, x + a, m, ext, NULL, is_min, 0, 0);
+    int64_t w = c->w;
+    size_t i = kz_x_first_full(a, (size_t)w);
+    int64_t bar = tr->bar;
+    double prev = tr->prev;
+    for (; i < m; i++) {
+        int64_t t = (int64_t)(a + i);
+        int newer = talib_newer(prev, x[t], is_min);
+        int64_t first = bar + w <= t ? talib_rescan(x, t - w + 1, ext[i]) : 0;
+        bar = talib_bar(bar, t, w, newer, first);
+        out[t] = c->want_index ? (double)bar : x[bar];
+        prev = ext[i];
+    }
+    tr->bar = bar;
+    tr->prev = prev;
 }
 
-static void minmaxindex_init(void *state, const double *params)
+static void
+extreme_batch(size_t n, const double *x, extreme_cfg c, double *const *out, double *work)
 {
-    minmax_setup(state, params, WANT_MIN | WANT_MAX, 1);
-}
-
-static void minmax_step(void *state, const double *in, double *out)
-{
-    minmax_state *s = state;
-    size_t i = s->count++;
-    for (int t = 0; t < s->n_trackers; t++) {
-        extreme *e = &s->e[t];
-        extreme_push(e, in[0], i);
-        if (i + 1 < e->p) {
-            out[t] = NAN;
-        } else {
-            out[t] = s->want_index ? (double)e->best : e->best_value;
+    char *mem = (char *)work;
+    extreme_track tr[2];
+    for (int k = 0; k < c.n_trackers; k++) {
+        kz_vhgw_init(&tr[k].b, (size_t)c.w, c.is_min[k], mem);
+        mem += kz_x_bytes((size_t)c.w);
+        tr[k].bar = -1;
+        tr[k].prev = 0.0;
+        kz_ta_nan_fill(out[k], n, (size_t)c.w - 1);
+    }
+    double *ext = (double *)(void *)mem;
+    for (size_t a = 0; a < n; a += KZ_X_CHUNK) {
+        size_t m = kz_x_chunk_len(n, a);
+        for (int k = 0; k < c.n_trackers; k++) {
+            if (c.is_min[k]) {
+                extreme_track_chunk(&tr[k], &c, x, a, m, ext, out[k], 1);
+            } else {
+                extreme_track_chunk(&tr[k], &c, x, a, m, ext, out[k], 0);
+            }
         }
     }
 }
 
-KZ_MISC_DEFINE(max, minmax_one_size, max_init, minmax_step, 1, 1)
-KZ_MISC_DEFINE(min, minmax_one_size, min_init, minmax_step, 1, 1)
-KZ_MISC_DEFINE(maxindex, minmax_one_size, maxindex_init, minmax_step, 1, 1)
-KZ_MISC_DEFINE(minindex, minmax_one_size, minindex_init, minmax_step, 1, 1)
-KZ_MISC_DEFINE(minmax, minmax_two_size, minmax_init, minmax_step, 1, 2)
-KZ_MISC_DEFINE(minmaxindex, minmax_two_size, minmaxindex_init, minmax_step, 1, 2)
+/* The entry points of one indicator: `which` extremes, as values or indices. */
+#define EXTREME_ENTRY(name, which, want_index)                                                     \
+    static size_t name##_size(const double *params)                                                \
+    {                                                                                              \
+        return extreme_size(params, which);                                                        \
+    }                                                                                              \
+    static void name##_init(void *state, const double *params)                                     \
+    {                                                                                              \
+        extreme_setup(state, extreme_config(params, which, want_index));                           \
+    }                                                                                              \
+    static size_t name##_work(size_t n, const double *params)                                      \
+    {                                                                                              \
+        return extreme_work(n, params, which);                                                     \
+    }                                                                                              \
+    static void name##_batch(size_t n, const double *const *in, const double *params,              \
+                             double *const *out, double *work)                                     \
+    {                                                                                              \
+        extreme_batch(n, in[0], extreme_config(params, which, want_index), out, work);             \
+    }                                                                                              \
+    KZ_MISC_DEFINE_OWN_BATCH(name, name##_size, name##_init, extreme_step, name##_work,            \
+                             name##_batch)
+
+EXTREME_ENTRY(max, WANT_MAX, 0)
+EXTREME_ENTRY(min, WANT_MIN, 0)
+EXTREME_ENTRY(maxindex, WANT_MAX, 1)
+EXTREME_ENTRY(minindex, WANT_MIN, 1)
+EXTREME_ENTRY(minmax, WANT_MIN | WANT_MAX, 0)
+EXTREME_ENTRY(minmaxindex, WANT_MIN | WANT_MAX, 1)
 
 /* ---------------------------------------------------------------- SUM */
 
