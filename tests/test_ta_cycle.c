@@ -406,6 +406,66 @@ static void test_stream_equals_batch(void)
     CHECK(fired > 0);
 }
 
+/* The pattern batch kernels run in chunks of 256 bars (CHUNK in pattern.c), the first starting at
+ * the lookback, and carry the period totals across chunks. At lengths up to, at and across the
+ * chunk boundaries, every batch output equals the streaming output bit for bit (so the batch
+ * values do not depend on the length either). Prices on a coarse grid make ties (dojis, equal
+ * opens and closes) common, where the rules' strict and non-strict comparisons differ. */
+static void test_pattern_chunk_boundaries(void)
+{
+    enum { N = 1100 };
+    static double col[4][N], streamed[N], out[N];
+    kz_rng rng;
+    kz_rng_seed(&rng, 7);
+    double price = 100.0;
+    for (int i = 0; i < N; i++) {
+        double open = price + floor(3.0 * kz_rng_normal(&rng)) * 0.25;
+        double close = open + floor(2.0 * kz_rng_normal(&rng)) * 0.25;
+        col[0][i] = open;
+        col[1][i] = fmax(open, close) + floor(fabs(2.0 * kz_rng_normal(&rng))) * 0.25;
+        col[2][i] = fmin(open, close) - floor(fabs(2.0 * kz_rng_normal(&rng))) * 0.25;
+        col[3][i] = close;
+        price = close;
+    }
+    const double *in[4] = {col[0], col[1], col[2], col[3]};
+    double *outs[1] = {out};
+    static const double pens[] = {0.0, 0.3, 1.0};
+    int runs = 0, fired = 0;
+    for (size_t k = 0; k < kz_ta_count(); k++) {
+        const kz_ta_info *info = kz_ta_at(k);
+        if (strcmp(info->group, "pattern") != 0) {
+            continue;
+        }
+        for (int p = 0; p < (info->n_params == 1 ? 3 : 1); p++) {
+            double params[KZ_TA_MAX_PARAMS];
+            kz_ta_defaults(info, params);
+            double pen = info->n_params == 1 ? (params[0] = pens[p]) : 0.0;
+            kz_error err;
+            kz_ta_stream *s = NULL;
+            CHECK_EQ_INT(kz_ta_stream_new(info, params, &s, &err), KZ_OK);
+            for (int i = 0; i < N; i++) {
+                double bar_in[4] = {col[0][i], col[1][i], col[2][i], col[3][i]};
+                CHECK_EQ_INT(kz_ta_stream_push(s, bar_in, &streamed[i]), KZ_OK);
+                fired += streamed[i] != 0.0 && !isnan(streamed[i]);
+            }
+            kz_ta_stream_free(s);
+            size_t lb = (size_t)kz_ta_lookback(info, params);
+            const size_t lens[] = {lb + 1, 255, 256, 257,      lb + 255, lb + 256, lb + 257,
+                                   511,    512, 513, lb + 511, lb + 512, lb + 513, N};
+            for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++) {
+                size_t n = lens[j];
+                CHECK_EQ_INT(kz_ta_run(info, n, in, params, outs, &err), KZ_OK);
+                CHECK_MSG(memcmp(out, streamed, n * sizeof(double)) == 0,
+                          "%s (penetration %g): batch of %zu bars differs from the stream",
+                          info->name, pen, n);
+                runs++;
+            }
+        }
+    }
+    CHECK_EQ_INT(runs, (12 + 3 * 2) * 14); /* 12 patterns, 3 of them at 3 penetrations */
+    CHECK(fired > 100);
+}
+
 static void test_bad_params(void)
 {
     const char *pen_patterns[] = {"CDLDARKCLOUDCOVER", "CDLMORNINGSTAR", "CDLEVENINGSTAR"};
@@ -479,6 +539,7 @@ int main(void)
     test_two_bar_patterns();
     test_three_bar_patterns();
     test_stream_equals_batch();
+    test_pattern_chunk_boundaries();
     test_bad_params();
     test_registry_rows();
     KZ_TEST_DONE();
