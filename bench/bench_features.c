@@ -2,9 +2,14 @@
  * streaming latency per bar (mean, p99), and the pandas reference on 100k bars as the baseline
  * (compute_features only, timed inside Python; skipped when pandas is absent).
  * The headline is the first whole kz_features_compute call (frame allocation and first touch
- * included), in wall and CPU time. Because first-touching a fresh frame-sized block costs what
- * the VM makes it cost (40 ms to 1 s for 376 MB), the same first touch is timed alone on a
- * buffer placed like the frame, and the call is repeated (best of N) as a second figure.
+ * included), in wall and CPU time split into user (the computation) and system (the kernel
+ * backing the fresh frame). What first-touching fresh memory costs is the machine's: on the
+ * benchmark VM (Firecracker with free page reporting) memory the process never used, or that was
+ * freed seconds ago and handed back to the host, costs ~2-3 s/GB to fault in, while memory
+ * freed a moment ago is re-faulted at ~0.15 s/GB. So the same first touch is timed alone twice on
+ * a buffer placed like the frame: on fresh memory while the first call's frame is still held (so
+ * it cannot reuse the frame's pages), and again right after freeing the frame (reused pages,
+ * what the repeated calls, best of N, see).
  * Usage: bench_features [n_bars (default 1000000)] [pandas_bars (default 100000)] [reps (3)] */
 #define _DEFAULT_SOURCE /* madvise */
 #include <math.h>
@@ -30,6 +35,15 @@ static double peak_rss_mb(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
+}
+
+/* User and system CPU seconds of the process so far. */
+static void user_sys_s(double *user, double *sys)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec;
+    *sys = (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 /* Wall seconds of one whole call; its CPU seconds (user + system) in *cpu if not NULL. */
@@ -63,8 +77,9 @@ static double batch_best(const kz_market *m, int reps, double *cpu)
     return best;
 }
 
-/* Seconds to first-touch `bytes` of fresh memory placed as the frame places its cells (2 MB
- * aligned, huge-page advice): the floor any call that returns a new frame pays. */
+/* Seconds to first-touch `bytes` of newly allocated memory placed as the frame places its cells
+ * (2 MB aligned, huge-page advice): the floor any call that returns a new frame pays, which
+ * depends on where the pages come from (see the top of this file). */
 static double first_touch_seconds(size_t bytes)
 {
     const size_t huge = (size_t)2 << 20;
@@ -202,25 +217,32 @@ int main(int argc, char **argv)
     }
     double rss_inputs = peak_rss_mb();
     kz_frame *f = NULL;
-    double cpu = 0.0;
+    double cpu = 0.0, u0, s0, u1, s1;
+    user_sys_s(&u0, &s0);
     double secs = batch_seconds(&m, &f, &cpu);
+    user_sys_s(&u1, &s1);
     double rss_peak = peak_rss_mb();
     double frame_mb = (double)kz_frame_bytes(f) / (1024.0 * 1024.0);
     size_t cell_bytes = kz_frame_n_rows(f) * kz_frame_n_cols(f) * sizeof(float);
-    printf("batch: %zu bars x %zu features in %.3f s (CPU %.3f s) = %.2f M bars/s (%.1f ns/bar), "
-           "first call, frame allocation included (target < 1 s)\n",
-           n, kz_frame_n_cols(f), secs, cpu, (double)n / secs / 1e6, secs / (double)n * 1e9);
+    double cell_mb = (double)cell_bytes / (1024.0 * 1024.0);
+    printf("batch: %zu bars x %zu features in %.3f s (CPU %.3f s: user %.3f, system %.3f) = %.2f M "
+           "bars/s (%.1f ns/bar), first call, frame allocation included (target < 1 s)\n",
+           n, kz_frame_n_cols(f), secs, cpu, u1 - u0, s1 - s0, (double)n / secs / 1e6,
+           secs / (double)n * 1e9);
     printf("memory: frame %.1f MB; peak RSS %.1f MB (inputs + generator before the call %.1f "
            "MB); growth during the call %.1f MB = %.2fx the frame; peak RSS / frame %.2fx\n",
            frame_mb, rss_peak, rss_inputs, rss_peak - rss_inputs,
            (rss_peak - rss_inputs) / frame_mb, rss_peak / frame_mb);
+    double touch_fresh = first_touch_seconds(cell_bytes); /* the frame still holds its pages */
     kz_frame_free(f);
-    double touch = first_touch_seconds(cell_bytes);
+    double touch_reused = first_touch_seconds(cell_bytes);
+    printf("first touch of a %.1f MB block alone: fresh memory %.3f s (the first call's system "
+           "time is this), just-freed memory %.3f s\n",
+           cell_mb, touch_fresh, touch_reused);
     double best_cpu, best = batch_best(&m, reps, &best_cpu);
-    printf("batch: best of %d calls %.3f s (CPU %.3f s, %.1f ns/bar); first touch of a fresh "
-           "%.1f MB block alone %.3f s, so compute ~ %.3f s\n",
-           reps, best, best_cpu, best_cpu / (double)n * 1e9, (double)cell_bytes / (1024.0 * 1024.0),
-           touch, best - touch);
+    printf("batch: best of %d calls %.3f s (CPU %.3f s, %.1f ns/bar), frame pages reused, so "
+           "compute ~ %.3f s\n",
+           reps, best, best_cpu, best_cpu / (double)n * 1e9, best - touch_reused);
     bench_stream(&m);
 
     if (n_pd > n) {

@@ -1,6 +1,7 @@
 /* Tests of the rolling primitives (kizashi/ta.h) and their streaming states (ta/rolling_int.h):
  * fast == naive long-double reference, pandas literals, stability, stream == batch, errors, OOM. */
 #include <stdint.h>
+#include <string.h>
 
 #include "kizashi/core.h"
 #include "kizashi/ta.h"
@@ -591,6 +592,48 @@ static void test_prefix_stability(void)
 
 /* ================================================================ errors and OOM */
 
+/* kz_rblk (the feature engine's branch-free extrema) returns the same doubles as kz_rext's deque,
+ * bit for bit: ties between +0 and -0 must resolve to the most recent one, as the deque does,
+ * and NaN / +-inf must blank exactly the windows that hold them. */
+static void test_block_extrema_equal_deque(void)
+{
+    enum { N = 1500, WMAX = 25 };
+    static double x[N];
+    kz_rng r;
+    kz_rng_seed(&r, 4242);
+    for (size_t i = 0; i < N; i++) {
+        double u = kz_rng_uniform(&r);
+        /* mostly a few small integers and signed zeros (ties), some NaN and infinities */
+        x[i] = u < 0.03   ? NAN
+               : u < 0.04 ? (u < 0.035 ? INFINITY : -INFINITY)
+               : u < 0.30 ? (u < 0.17 ? 0.0 : -0.0)
+                          : floor(kz_rng_uniform(&r) * 4.0) - 1.0;
+    }
+    size_t ws[] = {1, 2, 3, 5, 14, 20, WMAX};
+    for (size_t k = 0; k < sizeof ws / sizeof ws[0]; k++) {
+        size_t w = ws[k];
+        for (int is_max = 0; is_max <= 1; is_max++) {
+            kz_rext_entry qmem[WMAX];
+            double bmem[2 * WMAX];
+            kz_rext_state dq;
+            kz_rblk_state bl;
+            CHECK(kz_rblk_mem(w) <= sizeof bmem);
+            kz_rext_init(&dq, w, is_max, qmem);
+            kz_rblk_init(&bl, w, bmem);
+            size_t bad = N;
+            for (size_t i = 0; i < N; i++) {
+                double want = kz_rext_push(&dq, x[i], NULL), got = kz_rblk_step(&bl, x[i], is_max);
+                int same_bits = (isnan(want) && isnan(got)) || memcmp(&want, &got, sizeof got) == 0;
+                if (!same_bits && bad == N) {
+                    bad = i;
+                }
+            }
+            CHECK_MSG(bad == N, "rblk %s w=%zu differs from the deque at %zu",
+                      is_max ? "max" : "min", w, bad);
+        }
+    }
+}
+
 static void test_bad_arguments(void)
 {
     double x[4] = {1, 2, 3, 4}, out[4];
@@ -692,6 +735,7 @@ int main(void)
     test_stability();
     test_stream_equals_batch();
     test_prefix_stability();
+    test_block_extrema_equal_deque();
     test_bad_arguments();
     test_oom();
     KZ_TEST_DONE();

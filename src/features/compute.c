@@ -1,5 +1,7 @@
-/* Batch feature computation and the streaming state: both drive the per-bar engine (engine.c),
- * so a batch row and the streamed row of the same bar are the same floats. */
+/* Batch feature computation and the streaming state: both drive the engine (engine.c), the
+ * batch with blocks of FE_CHUNK bars and the stream with one bar at a time, which give the same
+ * doubles (fe_engine_run), so a batch row and the streamed row of the same bar are the same floats.
+ */
 #include <math.h>
 #include <string.h>
 
@@ -7,7 +9,7 @@
 
 #include "features_int.h"
 
-enum { BLOCK = 64 };
+enum { BLOCK = FE_CHUNK };
 
 struct kz_feature_state {
     fe_engine *engine;
@@ -71,28 +73,24 @@ size_t kz_feature_state_n_cols(const kz_feature_state *s)
     return s ? s->n_cols : 0;
 }
 
-/* One bar through the engine into out[j * stride] (s->row with stride 1, or a row of the batch's
- * column-major block; either holds NaN in every cell the engine does not write). Returns 0 if
- * ts_ms does not increase. */
-static int state_step(kz_feature_state *s,
-                      double *out,
-                      size_t stride,
-                      int64_t ts_ms,
-                      double o,
-                      double h,
-                      double l,
-                      double c,
-                      double v,
-                      double fr,
-                      double oi)
+/* n bars (1..FE_CHUNK) through the engine, bar r's column j into out[j * stride + r] (s->row
+ * with n = stride = 1, or the batch's column-major block; either holds NaN in every cell the
+ * engine does not write). Returns the index of the first bar whose timestamp does not increase
+ * (nothing is run then), or n. */
+static size_t
+state_run(kz_feature_state *s, const fe_bar *bars, size_t n, double *out, size_t stride)
 {
-    if (s->started && ts_ms <= s->last_ts) {
-        return 0;
+    for (size_t r = 0; r < n; r++) {
+        if ((s->started || r > 0) && bars[r].ts_ms <= (r ? bars[r - 1].ts_ms : s->last_ts)) {
+            return r;
+        }
     }
-    s->started = 1;
-    s->last_ts = ts_ms;
-    fe_engine_push(s->engine, ts_ms, o, h, l, c, v, fr, oi, out, stride);
-    return 1;
+    if (n) {
+        s->started = 1;
+        s->last_ts = bars[n - 1].ts_ms;
+        fe_engine_run(s->engine, bars, n, out, stride);
+    }
+    return n;
 }
 
 /* The selected columns of the last row, as the frame stores them. */
@@ -114,8 +112,8 @@ kz_status kz_feature_state_push(kz_feature_state *s,
                                 double oi,
                                 float *row_out)
 {
-    if (!s || !row_out ||
-        !state_step(s, s->row, 1, ts_ms, open, high, low, close, volume, funding, oi)) {
+    fe_bar bar = {ts_ms, open, high, low, close, volume, funding, oi};
+    if (!s || !row_out || state_run(s, &bar, 1, s->row, 1) != 1) {
         return KZ_ERR_INVALID;
     }
     state_row(s, row_out);
@@ -178,21 +176,36 @@ kz_status kz_features_compute(const kz_market *m,
     }
     for (size_t i0 = 0; i0 < b->n; i0 += BLOCK) {
         size_t nb = b->n - i0 < BLOCK ? b->n - i0 : BLOCK;
+        fe_bar bars[BLOCK];
         for (size_t r = 0; r < nb; r++) {
             size_t i = i0 + r;
-            double fr = m->funding ? m->funding[i] : NAN, oi = m->oi ? m->oi[i] : NAN;
-            if (!state_step(s, &blk[0][r], BLOCK, b->ts_ms[i], b->open[i], b->high[i], b->low[i],
-                            b->close[i], b->volume[i], fr, oi)) {
-                st = kz_error_set(err, KZ_ERR_VALIDATION, NULL, (long)i + 1, 0, "timestamp",
-                                  "bar %zu: timestamp %lld does not follow %lld", i,
-                                  (long long)b->ts_ms[i], (long long)b->ts_ms[i - 1]);
-                goto fail;
-            }
+            bars[r] = (fe_bar){b->ts_ms[i],
+                               b->open[i],
+                               b->high[i],
+                               b->low[i],
+                               b->close[i],
+                               b->volume[i],
+                               m->funding ? m->funding[i] : NAN,
+                               m->oi ? m->oi[i] : NAN};
+        }
+        size_t ok = state_run(s, bars, nb, &blk[0][0], BLOCK);
+        if (ok < nb) {
+            size_t i = i0 + ok;
+            st = kz_error_set(err, KZ_ERR_VALIDATION, NULL, (long)i + 1, 0, "timestamp",
+                              "bar %zu: timestamp %lld does not follow %lld", i,
+                              (long long)b->ts_ms[i], (long long)b->ts_ms[i - 1]);
+            goto fail;
         }
         for (size_t j = 0; j < s->n_cols; j++) {
-            const double *src = blk[s->cols[j]];
+            /* fe_clean in two vectorisable loops (see there); cleaning in place keeps the cells
+             * the engine never writes NaN. */
+            double *src = blk[s->cols[j]];
+            float *dst = col[j] + i0;
             for (size_t r = 0; r < nb; r++) {
-                col[j][i0 + r] = fe_clean(src[r]);
+                src[r] = fe_clean_wide(src[r]);
+            }
+            for (size_t r = 0; r < nb; r++) {
+                dst[r] = (float)src[r];
             }
         }
     }

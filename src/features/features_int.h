@@ -108,32 +108,42 @@ enum {
     F_COUNT
 };
 
-/* The per-bar engine: every rolling state of every selected group, updated in one pass. */
+/* The per-bar engine: every rolling state of every selected group (engine.c). */
 typedef struct fe_engine fe_engine;
+
+/* One closed bar with its as-of FR and OI (NaN = unknown). */
+typedef struct fe_bar {
+    int64_t ts_ms;
+    double o, h, l, c, v, fr, oi;
+} fe_bar;
+
+/* Most bars fe_engine_run takes at once (the batch's block length). */
+enum { FE_CHUNK = 64 };
 
 /* p must already be checked. KZ_ERR_NOMEM. */
 kz_status fe_engine_new(
     const kz_feature_params *p, kz_timeframe tf, int has_funding, int has_oi, fe_engine **out);
 void fe_engine_free(fe_engine *e);
-/* One bar: writes the raw (uncleaned, see fe_clean) values of the selected groups' columns, column
- * j at out[j * stride]; the other cells are not touched, so the caller fills them with NaN once. */
-void fe_engine_push(fe_engine *e,
-                    int64_t ts_ms,
-                    double open,
-                    double high,
-                    double low,
-                    double close,
-                    double volume,
-                    double funding,
-                    double oi,
-                    double *out,
-                    size_t stride);
+/* Runs n (1..FE_CHUNK) consecutive bars, timestamps already checked to increase: writes the raw
+ * (uncleaned, see fe_clean) values of the selected groups' columns, bar r's column j at
+ * out[j * stride + r]; the other cells are not touched, so the caller fills them with NaN once.
+ * The values do not depend on how the bars are split into calls (engine.c, PHASES), so a batch
+ * block and the same bars streamed one by one give the same doubles. */
+void fe_engine_run(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride);
 
-/* SPEC §1.7 steps 1-2 without the median fill, as the frame stores it: ±inf and |x| > 1e10 become
- * NaN (one comparison covers all three: NaN compares false and |inf| > 1e10). */
+/* SPEC §1.7 steps 1-2 without the median fill: ±inf and |x| > 1e10 become NaN (one comparison
+ * covers all three: NaN compares false and |inf| > 1e10). */
+static inline double fe_clean_wide(double x)
+{
+    return fabs(x) <= 1e10 ? x : NAN;
+}
+
+/* The stored float: fe_clean_wide, then narrowed. (The batch runs the two steps as two loops over
+ * a block column, which the compiler vectorises; fused, with the narrowing on one branch only,
+ * it is a conditional floating-point operation it may not speculate, and stays scalar.) */
 static inline float fe_clean(double x)
 {
-    return (float)(fabs(x) <= 1e10 ? x : NAN);
+    return (float)fe_clean_wide(x);
 }
 
 /* A frame like kz_frame_new's but with cells and timestamps uninitialised (the caller writes

@@ -27,9 +27,10 @@ static inline void *carve(carver *cv, size_t bytes)
 }
 
 /* ---------------------------------------------------------------- windows
- * The engine's hottest windows (16 means, 12 lags, 6 extrema per bar) run the inline pushes of
- * rolling_int.h, which the compiler inlines into the per-bar code: the same functions as
- * rolling.c's kz_*_push, so every value is the same double, without the call overhead. */
+ * The engine's windows (means, lags, extrema, quantiles) run the inline pushes of rolling_int.h,
+ * which the compiler inlines into the engine's phase loops: the same functions as rolling.c's
+ * kz_*_push, so every value is the same double, without the call overhead. (The extrema use
+ * kz_rblk, which gives the same doubles as kz_rext's deque without its data-dependent branches.) */
 
 /* Rolling mean/sum with pandas semantics (kz_rsum: NaN until w values and while the window
  * holds a non-finite value), also exact on a window of w equal values (pandas counts consecutive
@@ -57,10 +58,16 @@ static inline double rmean_sum(rmean *m, double x)
     return m->run >= m->s.r.w ? x * (double)m->s.r.w : sum;
 }
 
+/* The mean for the sum rmean_sum(m, x) has just returned: one state serves a series' rolling
+ * sum and mean (VWAP's SUM(V) and Volume_MA's SMA(V)). */
+static inline double rmean_of_sum(const rmean *m, double x, double sum)
+{
+    return m->run >= m->s.r.w ? x : sum / (double)m->s.r.w;
+}
+
 static inline double rmean_push(rmean *m, double x)
 {
-    double sum = rmean_sum(m, x);
-    return m->run >= m->s.r.w ? x : sum / (double)m->s.r.w;
+    return rmean_of_sum(m, x, rmean_sum(m, x));
 }
 
 /* Lag-k ring for pandas diff(k) and pct_change(k) (kz_lag_state). */
@@ -84,25 +91,25 @@ static inline double lag_pct_push(lag *l, double x)
     return kz_lag_pct_step(l, x);
 }
 
-/* Rolling max or min by kz_rext's monotonic deque (ties -> the most recent value). */
-typedef kz_rext_state ext;
+/* Rolling max or min (kz_rblk: branch-free blocks; the same doubles as kz_rext's deque). */
+typedef kz_rblk_state ext;
 
-static inline void ext_layout(ext *s, size_t w, int is_max, carver *cv)
+static inline void ext_layout(ext *s, size_t w, carver *cv)
 {
-    void *mem = carve(cv, w * sizeof(kz_rext_entry));
+    void *mem = carve(cv, kz_rblk_mem(w));
     if (mem) {
-        kz_rext_init(s, w, is_max, mem);
+        kz_rblk_init(s, w, mem);
     }
 }
 
 static inline double max_push(ext *s, double x)
 {
-    return kz_rext_step(s, x, 1, NULL);
+    return kz_rblk_step(s, x, 1);
 }
 
 static inline double min_push(ext *s, double x)
 {
-    return kz_rext_step(s, x, 0, NULL);
+    return kz_rblk_step(s, x, 0);
 }
 
 /* Rolling quantile (pandas roll_quantile, 'linear' interpolation) on kz_rquant's state, but
@@ -137,9 +144,10 @@ static inline void sorted_replace(double *v, size_t n, double old, double x)
     }
 }
 
-static inline double squant_at(const squant *s, double q)
+/* The window's quantile at a second level, from its kz_quantile_pos(w, q) computed once. */
+static inline double squant_at(const squant *s, size_t lo, double frac)
 {
-    return kz_rquant_at(s, q);
+    return kz_ring_valid(&s->r) ? kz_sorted_quantile_at(s->sorted, s->r.w, lo, frac) : NAN;
 }
 
 static inline double squant_push(squant *s, double x)
@@ -156,7 +164,7 @@ static inline double squant_push(squant *s, double x)
     } else if (x_ok) {
         kz_sorted_insert(s->sorted, &s->n_sorted, x);
     }
-    return kz_rquant_at(s, s->q);
+    return kz_rquant_value(s);
 }
 
 #endif

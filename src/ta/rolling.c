@@ -41,36 +41,12 @@ double kz_rsum_mean(const kz_rsum_state *s)
 
 /* ================================================================ Welford moments */
 
-/* Welford (1962) update adding x to a set that now has n members; returns the deviation from
- * the previous mean, which the co-moment update needs. */
-static double moments_add(kz_moments *m, double n, double x)
-{
-    double z = x - m->shift;
-    double d = z - m->mean;
-    m->mean += d / n;
-    m->m2 += d * (z - m->mean);
-    return d;
-}
-
-/* The inverse update: removes x from a set that now has n >= 1 members. */
-static double moments_remove(kz_moments *m, double n, double x)
-{
-    double z = x - m->shift;
-    double d = z - m->mean;
-    m->mean -= d / n;
-    m->m2 -= d * (z - m->mean);
-    return d;
-}
-
 static int pair_ok(const double *y, size_t i, double xi)
 {
     return isfinite(xi) && (!y || isfinite(y[i]));
 }
 
-/* Exact moments of the finite values x[0..w) (pairs with y when y != NULL): shift = the mean,
- * then the corrected two-pass formula M2 = sum d^2 - (sum d)^2 / n (Chan, Golub & LeVeque 1983).
- * Returns the number of values used. */
-static size_t moments_exact(
+size_t kz_moments_exact(
     const double *x, const double *y, size_t w, kz_moments *mx, kz_moments *my, double *cxy)
 {
     size_t n = 0;
@@ -129,33 +105,7 @@ void kz_rvar_init(kz_rvar_state *s, size_t w, int ddof, void *mem)
 
 double kz_rvar_push(kz_rvar_state *s, double x)
 {
-    double old;
-    int full = kz_ring_push(&s->r, x, &old);
-    s->run = kz_run_update(s->run, &s->last, x);
-    if (s->r.refresh) {
-        s->n_ok = moments_exact(s->r.buf, NULL, s->r.w, &s->m, NULL, NULL);
-    } else if (full) {
-        /* Add before remove so n never reaches 0 in the middle of a slide. */
-        if (isfinite(x)) {
-            s->n_ok++;
-            moments_add(&s->m, (double)s->n_ok, x);
-        }
-        if (isfinite(old)) {
-            s->n_ok--;
-            if (s->n_ok == 0) {
-                s->m.mean = s->m.m2 = 0.0;
-            } else {
-                moments_remove(&s->m, (double)s->n_ok, old);
-            }
-        }
-    }
-    if (!kz_ring_valid(&s->r)) {
-        return NAN;
-    }
-    if (s->run >= s->r.w) {
-        return 0.0;
-    }
-    return fmax(s->m.m2, 0.0) / (double)(s->r.w - (size_t)s->ddof);
+    return kz_rvar_step(s, x);
 }
 
 /* ================================================================ correlation */
@@ -177,49 +127,9 @@ void kz_rcorr_init(kz_rcorr_state *s, size_t w, void *mem)
     s->last_x = s->last_y = NAN;
 }
 
-/* Bivariate Welford: the co-moment takes dx (before) times y's deviation from the new mean. */
-static void corr_add(kz_rcorr_state *s, double x, double y)
-{
-    s->n_ok++;
-    double dx = moments_add(&s->mx, (double)s->n_ok, x);
-    moments_add(&s->my, (double)s->n_ok, y);
-    s->cxy += dx * ((y - s->my.shift) - s->my.mean);
-}
-
-static void corr_remove(kz_rcorr_state *s, double x, double y)
-{
-    s->n_ok--;
-    if (s->n_ok == 0) {
-        s->mx.mean = s->mx.m2 = s->my.mean = s->my.m2 = s->cxy = 0.0;
-        return;
-    }
-    double dx = moments_remove(&s->mx, (double)s->n_ok, x);
-    moments_remove(&s->my, (double)s->n_ok, y);
-    s->cxy -= dx * ((y - s->my.shift) - s->my.mean);
-}
-
 double kz_rcorr_push(kz_rcorr_state *s, double x, double y)
 {
-    double ox, oy;
-    int full = kz_ring_push(&s->rx, x, &ox);
-    kz_ring_push(&s->ry, y, &oy);
-    s->run_x = kz_run_update(s->run_x, &s->last_x, x);
-    s->run_y = kz_run_update(s->run_y, &s->last_y, y);
-    if (s->rx.refresh) {
-        s->n_ok = moments_exact(s->rx.buf, s->ry.buf, s->rx.w, &s->mx, &s->my, &s->cxy);
-    } else if (full) {
-        if (isfinite(x) && isfinite(y)) {
-            corr_add(s, x, y);
-        }
-        if (isfinite(ox) && isfinite(oy)) {
-            corr_remove(s, ox, oy);
-        }
-    }
-    if (!kz_ring_valid(&s->rx) || !kz_ring_valid(&s->ry) || s->run_x >= s->rx.w ||
-        s->run_y >= s->ry.w || s->mx.m2 <= 0.0 || s->my.m2 <= 0.0) {
-        return NAN;
-    }
-    return s->cxy / (sqrt(s->mx.m2) * sqrt(s->my.m2));
+    return kz_rcorr_step(s, x, y);
 }
 
 /* ================================================================ OLS slope */
@@ -313,6 +223,7 @@ void kz_rquant_init(kz_rquant_state *s, size_t w, double q, void *mem)
     s->sorted = (double *)mem + w;
     s->n_sorted = 0;
     s->q = q;
+    kz_quantile_pos(w, q, &s->lo, &s->frac);
 }
 
 double kz_rquant_push(kz_rquant_state *s, double x)
@@ -325,7 +236,7 @@ double kz_rquant_push(kz_rquant_state *s, double x)
     if (isfinite(x)) {
         kz_sorted_insert(s->sorted, &s->n_sorted, x);
     }
-    return kz_rquant_at(s, s->q);
+    return kz_rquant_value(s);
 }
 
 /* ================================================================ mean absolute deviation */
@@ -369,25 +280,9 @@ void kz_ewma_init(kz_ewma_state *s, double alpha)
     s->decay = 1.0 - alpha;
 }
 
-/* pandas window/aggregations.pyx ewm() with adjust=True (new weight 1), ignore_na=False: once
- * started, every bar (observed or not) ages the old weight; an observation is merged as
- * (old_wt * avg + x) / (old_wt + 1) and then joins the old weight. */
 double kz_ewma_push(kz_ewma_state *s, double x)
 {
-    int observed = isfinite(x);
-    if (!isnan(s->avg)) {
-        s->old_wt *= s->decay;
-        if (observed) {
-            if (s->avg != x) {
-                s->avg = (s->old_wt * s->avg + x) / (s->old_wt + 1.0);
-            }
-            s->old_wt += 1.0;
-        }
-    } else if (observed) {
-        s->avg = x;
-        s->old_wt = 1.0;
-    }
-    return s->avg;
+    return kz_ewma_step(s, x);
 }
 
 void kz_ewmr_init(kz_ewmr_state *s, double alpha)

@@ -118,6 +118,8 @@ typedef struct kz_rquant_state {
     double *sorted;
     size_t n_sorted;
     double q;
+    size_t lo; /* kz_quantile_pos(w, q): where a full window's quantile lies */
+    double frac;
 } kz_rquant_state;
 size_t kz_rquant_mem(size_t w);
 void kz_rquant_init(kz_rquant_state *s, size_t w, double q, void *mem);
@@ -317,13 +319,214 @@ static inline double kz_rext_step(kz_rext_state *s, double x, int is_max, double
     return valid ? s->q[s->head].v : NAN;
 }
 
+/* ---------------------------------------------------------------- block extrema (values only)
+ * Rolling max or min without the deque's data-dependent pops (van Herk 1992, Gil & Werman 1993,
+ * streamed): the pushes are cut into blocks of w; the window ending at position pos of the
+ * current block is the previous block's part after pos plus the current block up to pos, so its
+ * extreme is that of the previous block's suffix extreme suf[pos + 1] (computed once per block,
+ * O(w) per w pushes) and the running extreme of the current block. Every step is a
+ * compare-and-select, so nothing mispredicts on unpredictable data. Ties resolve to the most
+ * recent value, as kz_rext's deque does, so the result is the same double (the sign of a zero
+ * included); non-finite inputs enter as the identity (-inf for max, +inf for min), and the result
+ * is NaN while one is in the window, as kz_rext. Memory: kz_rblk_mem(w) = 2 w doubles. */
+typedef struct kz_rblk_state {
+    double *cur; /* the current block's inputs so far (cur[0..pos)) */
+    double *suf; /* suf[k]: extreme of the previous block's cur[k..w) */
+    size_t w, pos;
+    double run;           /* extreme of cur[0..pos) */
+    uint64_t t, last_bad; /* as kz_rext_state */
+} kz_rblk_state;
+
+static inline size_t kz_rblk_mem(size_t w)
+{
+    return w && w <= SIZE_MAX / (2 * sizeof(double)) ? 2 * w * sizeof(double) : 0;
+}
+
+static inline void kz_rblk_init(kz_rblk_state *s, size_t w, void *mem)
+{
+    s->cur = mem;
+    s->suf = (double *)mem + w;
+    s->w = w;
+    s->pos = 0;
+    s->run = NAN;
+    s->t = 0;
+    s->last_bad = 0;
+    for (size_t k = 0; k < 2 * w; k++) {
+        s->cur[k] = 0.0; /* both halves (suf follows cur): read only after being written */
+    }
+}
+
+/* The extreme of a (older) and b (newer), the newer on ties: a select, not a branch. */
+static inline double kz_ext_pick(double a, double b, int is_max)
+{
+    return (is_max ? a > b : a < b) ? a : b;
+}
+
+static inline double kz_rblk_step(kz_rblk_state *s, double x, int is_max)
+{
+    uint64_t t = s->t++;
+    int ok = isfinite(x);
+    double v = ok ? x : (is_max ? -INFINITY : INFINITY);
+    s->last_bad = ok ? s->last_bad : t + 1;
+    size_t pos = s->pos, last = s->w - 1;
+    s->cur[pos] = v;
+    s->run = pos == 0 ? v : kz_ext_pick(s->run, v, is_max);
+    double r = pos == last ? s->run : kz_ext_pick(s->suf[pos + 1], s->run, is_max);
+    if (pos == last) {
+        s->suf[last] = s->cur[last];
+        for (size_t k = last; k-- > 0;) {
+            s->suf[k] = kz_ext_pick(s->cur[k], s->suf[k + 1], is_max);
+        }
+        s->pos = 0;
+    } else {
+        s->pos = pos + 1;
+    }
+    int valid = t + 1 >= s->w && (s->last_bad == 0 || t + 1 - s->last_bad >= s->w);
+    return valid ? r : NAN;
+}
+
+/* ---------------------------------------------------------------- moments (var, corr) */
+
+/* Welford (1962) update adding x to a set that now has n members; returns the deviation from
+ * the previous mean, which the co-moment update needs. */
+static inline double kz_moments_add(kz_moments *m, double n, double x)
+{
+    double z = x - m->shift;
+    double d = z - m->mean;
+    m->mean += d / n;
+    m->m2 += d * (z - m->mean);
+    return d;
+}
+
+/* The inverse update: removes x from a set that now has n >= 1 members. */
+static inline double kz_moments_remove(kz_moments *m, double n, double x)
+{
+    double z = x - m->shift;
+    double d = z - m->mean;
+    m->mean -= d / n;
+    m->m2 -= d * (z - m->mean);
+    return d;
+}
+
+/* Exact moments of the finite values x[0..w) (pairs with y when y != NULL): shift = the mean,
+ * then the corrected two-pass formula M2 = sum d^2 - (sum d)^2 / n (Chan, Golub & LeVeque 1983).
+ * Returns the number of values used. (rolling.c; the O(w) refresh, out of line.) */
+size_t kz_moments_exact(
+    const double *x, const double *y, size_t w, kz_moments *mx, kz_moments *my, double *cxy);
+
+static inline double kz_rvar_step(kz_rvar_state *s, double x)
+{
+    double old;
+    int full = kz_ring_push(&s->r, x, &old);
+    s->run = kz_run_update(s->run, &s->last, x);
+    if (s->r.refresh) {
+        s->n_ok = kz_moments_exact(s->r.buf, NULL, s->r.w, &s->m, NULL, NULL);
+    } else if (full) {
+        /* Add before remove so n never reaches 0 in the middle of a slide. */
+        if (isfinite(x)) {
+            s->n_ok++;
+            kz_moments_add(&s->m, (double)s->n_ok, x);
+        }
+        if (isfinite(old)) {
+            s->n_ok--;
+            if (s->n_ok == 0) {
+                s->m.mean = s->m.m2 = 0.0;
+            } else {
+                kz_moments_remove(&s->m, (double)s->n_ok, old);
+            }
+        }
+    }
+    if (!kz_ring_valid(&s->r)) {
+        return NAN;
+    }
+    if (s->run >= s->r.w) {
+        return 0.0;
+    }
+    /* fmax(m2, 0) without libm's call: NaN and -0 give +0, as fmax does. */
+    return (s->m.m2 > 0.0 ? s->m.m2 : 0.0) / (double)(s->r.w - (size_t)s->ddof);
+}
+
+/* Bivariate Welford: the co-moment takes dx (before) times y's deviation from the new mean. */
+static inline void kz_corr_add(kz_rcorr_state *s, double x, double y)
+{
+    s->n_ok++;
+    double dx = kz_moments_add(&s->mx, (double)s->n_ok, x);
+    kz_moments_add(&s->my, (double)s->n_ok, y);
+    s->cxy += dx * ((y - s->my.shift) - s->my.mean);
+}
+
+static inline void kz_corr_remove(kz_rcorr_state *s, double x, double y)
+{
+    s->n_ok--;
+    if (s->n_ok == 0) {
+        s->mx.mean = s->mx.m2 = s->my.mean = s->my.m2 = s->cxy = 0.0;
+        return;
+    }
+    double dx = kz_moments_remove(&s->mx, (double)s->n_ok, x);
+    kz_moments_remove(&s->my, (double)s->n_ok, y);
+    s->cxy -= dx * ((y - s->my.shift) - s->my.mean);
+}
+
+static inline double kz_rcorr_step(kz_rcorr_state *s, double x, double y)
+{
+    double ox, oy;
+    int full = kz_ring_push(&s->rx, x, &ox);
+    kz_ring_push(&s->ry, y, &oy);
+    s->run_x = kz_run_update(s->run_x, &s->last_x, x);
+    s->run_y = kz_run_update(s->run_y, &s->last_y, y);
+    if (s->rx.refresh) {
+        s->n_ok = kz_moments_exact(s->rx.buf, s->ry.buf, s->rx.w, &s->mx, &s->my, &s->cxy);
+    } else if (full) {
+        if (isfinite(x) && isfinite(y)) {
+            kz_corr_add(s, x, y);
+        }
+        if (isfinite(ox) && isfinite(oy)) {
+            kz_corr_remove(s, ox, oy);
+        }
+    }
+    if (!kz_ring_valid(&s->rx) || !kz_ring_valid(&s->ry) || s->run_x >= s->rx.w ||
+        s->run_y >= s->ry.w || s->mx.m2 <= 0.0 || s->my.m2 <= 0.0) {
+        return NAN;
+    }
+    return s->cxy / (sqrt(s->mx.m2) * sqrt(s->my.m2));
+}
+
+/* pandas window/aggregations.pyx ewm() with adjust=True (new weight 1), ignore_na=False: once
+ * started, every bar (observed or not) ages the old weight; an observation is merged as
+ * (old_wt * avg + x) / (old_wt + 1) and then joins the old weight. */
+static inline double kz_ewma_step(kz_ewma_state *s, double x)
+{
+    int observed = isfinite(x);
+    if (!isnan(s->avg)) {
+        s->old_wt *= s->decay;
+        if (observed) {
+            if (s->avg != x) {
+                s->avg = (s->old_wt * s->avg + x) / (s->old_wt + 1.0);
+            }
+            s->old_wt += 1.0;
+        }
+    } else if (observed) {
+        s->avg = x;
+        s->old_wt = 1.0;
+    }
+    return s->avg;
+}
+
 /* ---------------------------------------------------------------- sorted windows (quantiles) */
 
-/* The first index with v[i] >= a and the first with v[i] >= b, by branch-free binary searches
- * (ranks in a window are unpredictable, so a branching search mispredicts about every other
- * step; multiplying by the comparison keeps the step branch-free where ?: compiles to a
- * branch). The two searches halve the same lengths, so they run in lockstep and overlap their
- * dependency chains of loads. */
+/* step if v < a, else 0, without a branch (ranks in a window are unpredictable, so a branching
+ * search mispredicts about every other step, and ?: may compile to a branch). */
+static inline size_t kz_step_if_less(double v, double a, size_t step)
+{
+    return step & ((size_t)0 - (size_t)(v < a));
+}
+
+/* The first index with v[i] >= a and the first with v[i] >= b, by branch-free searches. The
+ * search is a chain of dependent loads, so its length is the cost: while 8 or more candidates
+ * remain, a step compares three independent pivots at once and keeps a quarter (the last part
+ * may be longer: it keeps n - 3q, overlapping its neighbour, which is harmless in a sorted
+ * array), then binary steps finish: 5 steps instead of 8 for w = 168. The two searches shrink
+ * the same lengths, so they run in lockstep and overlap their chains. */
 static inline void
 kz_lower_bound2(const double *v, size_t n, double a, double b, size_t *ia, size_t *ib)
 {
@@ -332,10 +535,18 @@ kz_lower_bound2(const double *v, size_t n, double a, double b, size_t *ia, size_
         return;
     }
     const double *pa = v, *pb = v;
+    while (n >= 8) {
+        size_t q = n / 4;
+        pa += kz_step_if_less(pa[q - 1], a, q) + kz_step_if_less(pa[2 * q - 1], a, q) +
+              kz_step_if_less(pa[3 * q - 1], a, q);
+        pb += kz_step_if_less(pb[q - 1], b, q) + kz_step_if_less(pb[2 * q - 1], b, q) +
+              kz_step_if_less(pb[3 * q - 1], b, q);
+        n -= 3 * q;
+    }
     while (n > 1) {
         size_t half = n / 2;
-        pa += half * (size_t)(pa[half - 1] < a);
-        pb += half * (size_t)(pb[half - 1] < b);
+        pa += kz_step_if_less(pa[half - 1], a, half);
+        pb += kz_step_if_less(pb[half - 1], b, half);
         n -= half;
     }
     *ia = (size_t)(pa - v) + (*pa < a);
@@ -366,17 +577,30 @@ static inline void kz_sorted_insert(double *v, size_t *n, double x)
     (*n)++;
 }
 
-/* pandas roll_quantile 'linear' over n >= 1 sorted values: pos = q (n-1); exact positions
- * return the order statistic itself, otherwise v[lo] + (v[lo+1] - v[lo]) * (pos - lo). */
-static inline double kz_sorted_quantile(const double *v, size_t n, double q)
+/* pandas roll_quantile 'linear' over n >= 1 sorted values: pos = q (n-1), lo = floor(pos),
+ * frac = pos - lo (kz_quantile_pos); exact positions return the order statistic itself,
+ * otherwise v[lo] + (v[lo+1] - v[lo]) * frac. */
+static inline void kz_quantile_pos(size_t n, double q, size_t *lo, double *frac)
 {
     double pos = q * (double)(n - 1);
-    size_t lo = (size_t)pos;
-    double frac = pos - (double)lo;
+    *lo = (size_t)pos;
+    *frac = pos - (double)*lo;
+}
+
+static inline double kz_sorted_quantile_at(const double *v, size_t n, size_t lo, double frac)
+{
     if (frac == 0.0 || lo + 1 >= n) {
         return v[lo];
     }
     return v[lo] + (v[lo + 1] - v[lo]) * frac;
+}
+
+static inline double kz_sorted_quantile(const double *v, size_t n, double q)
+{
+    size_t lo;
+    double frac;
+    kz_quantile_pos(n, q, &lo, &frac);
+    return kz_sorted_quantile_at(v, n, lo, frac);
 }
 
 /* The q-quantile of the window after the last push, NaN while it is not full or holds a
@@ -384,6 +608,13 @@ static inline double kz_sorted_quantile(const double *v, size_t n, double q)
 static inline double kz_rquant_at(const kz_rquant_state *s, double q)
 {
     return kz_ring_valid(&s->r) ? kz_sorted_quantile(s->sorted, s->n_sorted, q) : NAN;
+}
+
+/* kz_rquant_at(s, s->q) from the position precomputed at init: a valid window holds w finite
+ * values, so n = w and pos, lo and frac are the same numbers every push. */
+static inline double kz_rquant_value(const kz_rquant_state *s)
+{
+    return kz_ring_valid(&s->r) ? kz_sorted_quantile_at(s->sorted, s->r.w, s->lo, s->frac) : NAN;
 }
 
 #endif
