@@ -495,6 +495,29 @@ static int stream_bad(const char *name, const char *spec, const bars *b, double 
     return bad;
 }
 
+/* CCI's batch sums 8 bars of one p-bar cycle side by side (src/ta/momentum_osc.c): stream ==
+ * batch bit for bit for periods below, at and above 8 and lengths around multiples of p and 8. */
+static void test_cci_batch_lanes(void)
+{
+    static const int periods[] = {2, 3, 7, 8, 9, 14, 16, 17, 33};
+    bars b;
+    for (size_t k = 0; k < sizeof periods / sizeof periods[0]; k++) {
+        int p = periods[k];
+        size_t lens[] = {(size_t)p - 1, (size_t)p,         (size_t)p + 1,     (size_t)(2 * p + 7),
+                         (size_t)(8 * p), (size_t)(8 * p + 1), (size_t)(8 * p + 9), 300};
+        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+            char spec[32];
+            snprintf(spec, sizeof spec, "timeperiod=%d", p);
+            bars_random(&b, lens[l] < MAX_N ? lens[l] : MAX_N, 11 + (uint64_t)l);
+            if (!run("CCI", spec, &b, out)) {
+                continue;
+            }
+            int bad = stream_bad("CCI", spec, &b, out);
+            CHECK_MSG(bad == 0, "CCI(%d), %zu bars: %d streamed values differ", p, b.n, bad);
+        }
+    }
+}
+
 /* Stream == batch, bit for bit, for parameters the generic registry test (defaults) does not
  * reach: other MA types, swapped periods, period-1 paths, tiny windows. */
 static void test_stream_nondefault(void)
@@ -717,6 +740,7 @@ int main(void)
     test_lookbacks();
     test_bad_params();
     test_stream_nondefault();
+    test_cci_batch_lanes();
     test_extreme_edges();
     KZ_TEST_DONE();
 }

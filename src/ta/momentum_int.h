@@ -41,6 +41,26 @@ static inline size_t kz_mom_add(size_t a, size_t b)
         kz_ta_drive(n, in, N_IN, out, N_OUT, work, NAME##_state_step);                             \
     }
 
+/* The same for a fixed-size state TYPE, run in a local variable rather than in `work` (scratch 0):
+ * STEP (a static inline step of the file) inlines into the loop, and the running sums then stay
+ * in registers instead of making a store-to-load round trip through memory every bar (Wilder's
+ * and the EMAs' recursions are latency-bound: that round trip was a third of RSI's time). */
+#define KZ_MOM_LOCAL_BATCH(NAME, TYPE, STEP, N_IN, N_OUT)                                          \
+    size_t NAME##_work(size_t n, const double *params)                                             \
+    {                                                                                              \
+        (void)n;                                                                                   \
+        (void)params;                                                                              \
+        return 0;                                                                                  \
+    }                                                                                              \
+    void NAME##_batch(size_t n, const double *const *in, const double *params, double *const *out, \
+                      double *work)                                                                \
+    {                                                                                              \
+        (void)work;                                                                                \
+        TYPE state;                                                                                \
+        NAME##_state_init(&state, params);                                                         \
+        kz_ta_drive(n, in, N_IN, out, N_OUT, &state, STEP);                                        \
+    }
+
 /* ---- RSI / CMO engine, shared with STOCHRSI.
  * Wilder (1978): the first average gain/loss is the simple mean of the first `p` changes, then
  * avg = (avg*(p-1) + change)/p. TA-Lib ta_RSI.c / ta_CMO.c (default compatibility, unstable period

@@ -120,7 +120,7 @@ void kz_mom_macd_state_step(void *state, const double *in, double *out)
     macd_step(state, in, out);
 }
 
-KZ_MOM_STATE_BATCH(kz_mom_macd, 1, 3)
+KZ_MOM_LOCAL_BATCH(kz_mom_macd, macd_state, kz_mom_macd_state_step, 1, 3)
 
 /* MACDFIX: periods fixed at 12/26 with TA-Lib's hard-wired k = 0.15 and 0.075 (not 2/13, 2/27).
  * params: signalperiod. */
@@ -145,7 +145,7 @@ void kz_mom_macdfix_state_step(void *state, const double *in, double *out)
     macd_step(state, in, out);
 }
 
-KZ_MOM_STATE_BATCH(kz_mom_macdfix, 1, 3)
+KZ_MOM_LOCAL_BATCH(kz_mom_macdfix, macd_state, kz_mom_macdfix_state_step, 1, 3)
 
 /* ================================================================ TRIX
  * Hutson's TRIX, TA-Lib ta_TRIX.c: 1-bar ROC (in %) of EMA(EMA(EMA(x))), each EMA seeded with the
@@ -192,7 +192,7 @@ void kz_mom_trix_state_step(void *state, const double *in, double *out)
     s->have_prev = 1;
 }
 
-KZ_MOM_STATE_BATCH(kz_mom_trix, 1, 1)
+KZ_MOM_LOCAL_BATCH(kz_mom_trix, trix_state, kz_mom_trix_state_step, 1, 1)
 
 /* ================================================================ MA pairs (APO, PPO, MACDEXT)
  * TA-Lib computes both averages from the same start bar (the larger lookback Lmax), so an average
@@ -245,6 +245,28 @@ static int ma_pair_step(ma_pair *mp, void *base, double x, double v[2])
     return t >= mp->lmax;
 }
 
+/* Batch of a fresh pair over x[0..n): the slow average into slow[] and the fast one into fast[],
+ * each from its start bar on (entries before it are left alone). kz_ta_ma_run does what the
+ * states' steps in ma_pair_step do, value by value, so the values are the streaming ones. */
+static void ma_pair_run(ma_pair *mp, void *base, size_t n, const double *x, double *slow,
+                        double *fast)
+{
+    double *dst[2] = {slow, fast};
+    for (int k = 0; k < 2; k++) {
+        size_t s0 = (size_t)mp->start[k];
+        if (s0 < n) {
+            kz_ta_ma_run(kz_mom_at(base, mp->off[k]), n - s0, x + s0, dst[k] + s0, NULL);
+        }
+    }
+    mp->t += (int64_t)n;
+}
+
+/* Scratch of a pair batch: the state, then one column of n doubles for the slow average. */
+static size_t ma_pair_work(size_t n, size_t state_size)
+{
+    return kz_mom_add(kz_ta_words(state_size), n);
+}
+
 /* APO / PPO (TA-Lib INT_PO): MA(fast) - MA(slow), PPO as a percentage of MA(slow) (0 when that is
  * within 1e-8 of zero). params: fastperiod, slowperiod, matype. */
 typedef struct po_state {
@@ -269,6 +291,15 @@ static void po_init(void *state, const double *params, int percent)
     ma_pair_init(&s->pair, s, sizeof(po_state), slow, type, fast, type);
 }
 
+/* The oscillator from the fast and slow averages of one bar. */
+static inline double po_value(int percent, double fast, double slow)
+{
+    if (!percent) {
+        return fast - slow;
+    }
+    return KZ_MOM_IS_ZERO(slow) ? 0.0 : ((fast - slow) / slow) * 100.0;
+}
+
 static void po_step(void *state, const double *in, double *out)
 {
     po_state *s = state;
@@ -277,10 +308,22 @@ static void po_step(void *state, const double *in, double *out)
     if (!ma_pair_step(&s->pair, s, in[0], v)) {
         return;
     }
-    if (!s->percent) {
-        out[0] = v[1] - v[0];
-    } else {
-        out[0] = KZ_MOM_IS_ZERO(v[0]) ? 0.0 : ((v[1] - v[0]) / v[0]) * 100.0;
+    out[0] = po_value(s->percent, v[1], v[0]);
+}
+
+/* Batch: both averages over the whole series first (tight per-type loops), then combined. */
+static void po_batch(size_t n, const double *const *in, const double *params, double *const *out,
+                     double *work, int percent)
+{
+    po_state *s = (po_state *)(void *)work;
+    po_init(s, params, percent);
+    double *slow = work + kz_ta_words(po_size(params));
+    double *y = out[0];
+    ma_pair_run(&s->pair, s, n, in[0], slow, y);
+    size_t lmax = (size_t)s->pair.lmax < n ? (size_t)s->pair.lmax : n;
+    kz_ta_nan_fill(y, n, lmax);
+    for (size_t i = lmax; i < n; i++) {
+        y[i] = po_value(percent, y[i], slow[i]);
     }
 }
 
@@ -308,7 +351,15 @@ static int po_lookback(const double *params)
     {                                                                                              \
         po_step(state, in, out);                                                                   \
     }                                                                                              \
-    KZ_MOM_STATE_BATCH(NAME, 1, 1)
+    size_t NAME##_work(size_t n, const double *params)                                             \
+    {                                                                                              \
+        return ma_pair_work(n, po_size(params));                                                   \
+    }                                                                                              \
+    void NAME##_batch(size_t n, const double *const *in, const double *params, double *const *out, \
+                      double *work)                                                                \
+    {                                                                                              \
+        po_batch(n, in, params, out, work, PERCENT);                                               \
+    }
 
 PO_ENTRY(kz_mom_apo, 0)
 PO_ENTRY(kz_mom_ppo, 1)
@@ -391,4 +442,31 @@ void kz_mom_macdext_state_step(void *state, const double *in, double *out)
     }
 }
 
-KZ_MOM_STATE_BATCH(kz_mom_macdext, 1, 3)
+size_t kz_mom_macdext_work(size_t n, const double *params)
+{
+    return ma_pair_work(n, kz_mom_macdext_state_size(params));
+}
+
+/* Batch: the pair over the series (fast into out[0], slow into scratch), the MACD line in out[0],
+ * the signal average over it from bar Lmax on (as the step feeds it), then the NaN head. */
+void kz_mom_macdext_batch(size_t n, const double *const *in, const double *params,
+                          double *const *out, double *work)
+{
+    macdext_state *s = (macdext_state *)(void *)work;
+    kz_mom_macdext_state_init(s, params);
+    double *slow = work + kz_ta_words(kz_mom_macdext_state_size(params));
+    double *macd = out[0], *signal = out[1], *hist = out[2];
+    ma_pair_run(&s->pair, s, n, in[0], slow, macd);
+    size_t lmax = (size_t)s->pair.lmax < n ? (size_t)s->pair.lmax : n;
+    for (size_t i = lmax; i < n; i++) {
+        macd[i] = macd[i] - slow[i];
+    }
+    kz_ta_ma_run(kz_mom_at(s, s->signal_off), n - lmax, macd + lmax, signal + lmax, NULL);
+    size_t lb = (size_t)s->lookback < n ? (size_t)s->lookback : n;
+    for (int j = 0; j < 3; j++) {
+        kz_ta_nan_fill(out[j], n, lb);
+    }
+    for (size_t i = lb; i < n; i++) {
+        hist[i] = macd[i] - signal[i];
+    }
+}

@@ -152,11 +152,24 @@ void kz_mom_cci_state_init(void *state, const double *params)
     s->p = kz_mom_period(params, 0);
 }
 
+/* Typical price of a bar. */
+static inline double cci_tp(double h, double l, double c)
+{
+    return (h + l + c) / 3.0;
+}
+
+/* CCI from the bar's typical price, the window mean and the summed absolute deviation. */
+static inline double cci_value(double tp, double mean, double dev, int p)
+{
+    double num = tp - mean;
+    return (num != 0.0 && dev != 0.0) ? num / (0.015 * (dev / (double)p)) : 0.0;
+}
+
 void kz_mom_cci_state_step(void *state, const double *in, double *out)
 {
     cci_state *s = state;
     size_t p = (size_t)s->p;
-    double tp = (in[0] + in[1] + in[2]) / 3.0;
+    double tp = cci_tp(in[0], in[1], in[2]);
     s->ring[s->slot] = tp;
     s->slot = s->slot + 1 == p ? 0 : s->slot + 1;
     out[0] = NAN;
@@ -172,11 +185,100 @@ void kz_mom_cci_state_step(void *state, const double *in, double *out)
     for (size_t j = 0; j < p; j++) {
         dev += fabs(s->ring[j] - mean);
     }
-    double num = tp - mean;
-    out[0] = (num != 0.0 && dev != 0.0) ? num / (0.015 * (dev / (double)s->p)) : 0.0;
+    out[0] = cci_value(tp, mean, dev, s->p);
 }
 
-KZ_MOM_STATE_BATCH(kz_mom_cci, 3, 1)
+/* ---- CCI batch. The stream's sums are serial chains of p additions (slot order must be kept
+ * for bit-exactness), so one bar at a time is latency-bound. Bars of one "cycle" [a, a+p) (a a
+ * multiple of p, the bar in slot 0) see the same two candidate values per slot: slot j holds
+ * bar a+j once bar a+j has arrived, else bar a+j-p. So the batch sums CCI_LANES bars of a cycle
+ * side by side: the same additions in the same order per bar, but independent chains. */
+#define CCI_LANES 8
+
+/* Slot-order sums of the bars a+k0 .. a+k0+CCI_LANES-1 into mean[] (then divided by p as the
+ * stream does) and dev[]. tp[] holds the typical prices with p readable values before index 0
+ * and after the series. Lane l (bar a+k0+l) takes bar a+j for j <= k0+l, else bar a+j-p. */
+static void cci_lanes(const double *tp, size_t a, size_t p, size_t k0, double *mean, double *dev)
+{
+    const double *cur = tp + a, *prev = tp + a - p;
+    size_t lo = k0 + 1 < p ? k0 + 1 : p;                   /* j < lo: every lane takes cur */
+    size_t hi = k0 + CCI_LANES < p ? k0 + CCI_LANES : p; /* j >= hi: every lane takes prev */
+    for (int l = 0; l < CCI_LANES; l++) {
+        mean[l] = 0.0;
+        dev[l] = 0.0;
+    }
+    for (size_t j = 0; j < lo; j++) {
+        for (int l = 0; l < CCI_LANES; l++) {
+            mean[l] += cur[j];
+        }
+    }
+    for (size_t j = lo; j < hi; j++) {
+        for (int l = 0; l < CCI_LANES; l++) {
+            mean[l] += j <= k0 + (size_t)l ? cur[j] : prev[j];
+        }
+    }
+    for (size_t j = hi; j < p; j++) {
+        for (int l = 0; l < CCI_LANES; l++) {
+            mean[l] += prev[j];
+        }
+    }
+    for (int l = 0; l < CCI_LANES; l++) {
+        mean[l] /= (double)p;
+    }
+    for (size_t j = 0; j < lo; j++) {
+        for (int l = 0; l < CCI_LANES; l++) {
+            dev[l] += fabs(cur[j] - mean[l]);
+        }
+    }
+    for (size_t j = lo; j < hi; j++) {
+        for (int l = 0; l < CCI_LANES; l++) {
+            dev[l] += fabs((j <= k0 + (size_t)l ? cur[j] : prev[j]) - mean[l]);
+        }
+    }
+    for (size_t j = hi; j < p; j++) {
+        for (int l = 0; l < CCI_LANES; l++) {
+            dev[l] += fabs(prev[j] - mean[l]);
+        }
+    }
+}
+
+/* Scratch: the typical prices with p zeros before and after (the lanes of the first and last
+ * cycles read there, for bars that are not written). */
+size_t kz_mom_cci_work(size_t n, const double *params)
+{
+    return kz_mom_add(n, 2 * (size_t)kz_mom_period(params, 0));
+}
+
+void kz_mom_cci_batch(size_t n, const double *const *in, const double *params, double *const *out,
+                      double *work)
+{
+    int pi = kz_mom_period(params, 0);
+    size_t p = (size_t)pi;
+    double *tp = work + p;
+    for (size_t j = 0; j < p; j++) {
+        work[j] = 0.0;
+        tp[n + j] = 0.0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tp[i] = cci_tp(in[0][i], in[1][i], in[2][i]);
+    }
+    kz_ta_nan_fill(out[0], n, p - 1);
+    double mean[CCI_LANES], dev[CCI_LANES];
+    for (size_t a = 0; a < n; a += p) {
+        for (size_t k0 = 0; k0 < p && a + k0 < n; k0 += CCI_LANES) {
+            if (a + k0 + CCI_LANES < p) {
+                continue; /* the first cycle's bars before p - 1 have no value */
+            }
+            cci_lanes(tp, a, p, k0, mean, dev);
+            for (size_t l = 0; l < CCI_LANES && k0 + l < p && a + k0 + l < n; l++) {
+                size_t t = a + k0 + l;
+                if (t + 1 >= p) {
+                    out[0][t] = cci_value(tp[t], mean[l], dev[l], pi);
+                }
+            }
+        }
+    }
+}
 
 /* ================================================================ WILLR
  * Williams' %R, TA-Lib ta_WILLR.c: (HH - close)/((HH - LL)/-100) over p bars, 0 when HH == LL. */

@@ -6,28 +6,10 @@
 #include "momentum_int.h"
 
 /* ================================================================ batch kernels
- * Batch = the streaming step run over the series (kz_ta_drive), so both paths perform the
- * same operations. Here the loop calls the file's static step, which the compiler inlines, and
- * fixed-size states live in a local variable rather than in `work`: the running averages then
- * stay in registers instead of making a store-to-load round trip through memory every bar
- * (Wilder's recursions are latency-bound, so that round trip was a third of RSI's time). */
-#define BATCH_LOCAL(NAME, TYPE, STEP, N_IN)                                                        \
-    size_t NAME##_work(size_t n, const double *params)                                             \
-    {                                                                                              \
-        (void)n;                                                                                   \
-        (void)params;                                                                              \
-        return 0;                                                                                  \
-    }                                                                                              \
-    void NAME##_batch(size_t n, const double *const *in, const double *params, double *const *out, \
-                      double *work)                                                                \
-    {                                                                                              \
-        (void)work;                                                                                \
-        TYPE state;                                                                                \
-        NAME##_state_init(&state, params);                                                         \
-        kz_ta_drive(n, in, N_IN, out, 1, &state, STEP);                                      \
-    }
+ * Batch = the streaming step run over the series (kz_ta_drive). Fixed-size states use
+ * KZ_MOM_LOCAL_BATCH (momentum_int.h); states with a variable-size tail stay in `work`. */
+#define BATCH_LOCAL(NAME, TYPE, STEP, N_IN) KZ_MOM_LOCAL_BATCH(NAME, TYPE, STEP, N_IN, 1)
 
-/* The same for states with a variable-size tail, which stay in `work`. */
 #define BATCH_WORK(NAME, STEP, N_IN)                                                               \
     size_t NAME##_work(size_t n, const double *params)                                             \
     {                                                                                              \
@@ -143,7 +125,7 @@ static void dm_init(void *state, const double *params, dm_kind kind)
 }
 
 /* Directional indicator from a smoothed DM. TA-Lib's period-1 path returns DM/TR unscaled. */
-static double dm_di(const dm_state *s, double dm)
+static inline double dm_di(const dm_state *s, double dm)
 {
     if (KZ_MOM_IS_ZERO(s->tr)) {
         return 0.0;
@@ -152,7 +134,7 @@ static double dm_di(const dm_state *s, double dm)
 }
 
 /* DX of the current sums; returns 0 when undefined (TR or +DI + -DI is zero). */
-static int dm_dx(const dm_state *s, double *dx)
+static inline int dm_dx(const dm_state *s, double *dx)
 {
     if (KZ_MOM_IS_ZERO(s->tr)) {
         return 0;
@@ -168,7 +150,7 @@ static int dm_dx(const dm_state *s, double *dx)
 }
 
 /* Advances the Wilder sums by one bar (t >= 1). */
-static void dm_update(dm_state *s, double h, double l, double c)
+static inline void dm_update(dm_state *s, double h, double l, double c)
 {
     double diff_p = h - s->ph;
     double diff_m = s->pl - l;
@@ -176,8 +158,14 @@ static void dm_update(dm_state *s, double h, double l, double c)
     double p = (double)s->p;
     int seeding = s->t < s->p;
     if (!seeding) {
-        s->mdm -= s->mdm / p;
-        s->pdm -= s->pdm / p;
+        /* Each sum's decay is a division on its own chain; skip the ones this kind never reads
+         * (with the kind known at compile time in the local batch, the test folds away). */
+        if (s->kind != DM_PLUS && s->kind != DI_PLUS) {
+            s->mdm -= s->mdm / p;
+        }
+        if (s->kind != DM_MINUS && s->kind != DI_MINUS) {
+            s->pdm -= s->pdm / p;
+        }
     }
     /* TA-Lib: -DM when diff_m > 0 and diff_p < diff_m, else +DM when diff_p > 0 and diff_p >
      * diff_m. Evaluated without branches (the winner is a coin flip for the predictor); adding
@@ -187,14 +175,16 @@ static void dm_update(dm_state *s, double h, double l, double c)
     int plus = !minus & (diff_p > 0) & (diff_p > diff_m);
     s->mdm += minus ? diff_m : 0.0;
     s->pdm += plus ? diff_p : 0.0;
-    s->tr = seeding ? s->tr + tr : s->tr - (s->tr / p) + tr;
+    if (s->kind != DM_PLUS && s->kind != DM_MINUS) { /* PLUS_DM / MINUS_DM never read TR */
+        s->tr = seeding ? s->tr + tr : s->tr - (s->tr / p) + tr;
+    }
     s->ph = h;
     s->pl = l;
     s->pc = c;
 }
 
 /* ADX for bar t (t >= p); returns 1 once the first ADX (bar 2p-1) exists. */
-static int dm_adx(dm_state *s)
+static inline int dm_adx(dm_state *s)
 {
     double dx = 0.0;
     int have = dm_dx(s, &dx);
@@ -216,7 +206,7 @@ static int dm_adx(dm_state *s)
     return 1;
 }
 
-static double dm_output(dm_state *s)
+static inline double dm_output(dm_state *s)
 {
     int64_t t = s->t;
     int64_t p = s->p;

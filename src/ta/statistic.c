@@ -41,47 +41,71 @@ static void mwin_init(mwin *w, size_t p, size_t dim, double *ring)
     w->ring = ring;
 }
 
-/* Value c of the j-th oldest window element. */
-static double mwin_at(const mwin *w, size_t j, size_t c)
+/* Value c of the j-th oldest element of a full window (ring of p values of dim components, the
+ * oldest at slot pos). */
+static double mwin_at(const double *ring, size_t p, size_t dim, size_t pos, size_t j, size_t c)
 {
-    size_t slot = w->pos + j;
-    if (slot >= w->p) {
-        slot -= w->p;
+    size_t slot = pos + j;
+    if (slot >= p) {
+        slot -= p;
     }
-    return w->ring[slot * w->dim + c];
+    return ring[slot * dim + c];
 }
 
-static void mwin_rebuild(mwin *w)
+/* The sums of a window recomputed exactly, with the shifts at the window means. */
+typedef struct msums {
+    double k[2], s[2], ss[2], sxy, sa;
+} msums;
+
+/* Takes the window by value, not the mwin: a batch's local copy of the state then never has
+ * its address passed to a call (see STAT_BATCH). */
+static msums mwin_sums(const double *ring, size_t p, size_t dim, size_t pos)
 {
-    size_t p = w->p;
-    for (size_t c = 0; c < w->dim; c++) {
+    msums m;
+    memset(&m, 0, sizeof m);
+    for (size_t c = 0; c < dim; c++) {
         double total = 0.0;
         for (size_t j = 0; j < p; j++) {
-            total += mwin_at(w, j, c);
+            total += mwin_at(ring, p, dim, pos, j, c);
         }
-        w->k[c] = total / (double)p;
-        w->s[c] = 0.0;
-        w->ss[c] = 0.0;
+        m.k[c] = total / (double)p;
+        m.s[c] = 0.0;
+        m.ss[c] = 0.0;
     }
-    w->sxy = 0.0;
-    w->sa = 0.0;
+    m.sxy = 0.0;
+    m.sa = 0.0;
     for (size_t j = 0; j < p; j++) {
-        double dx = mwin_at(w, j, 0) - w->k[0];
-        w->s[0] += dx;
-        w->ss[0] += dx * dx;
-        w->sa += (double)(p - 1 - j) * dx;
-        if (w->dim == 2) {
-            double dy = mwin_at(w, j, 1) - w->k[1];
-            w->s[1] += dy;
-            w->ss[1] += dy * dy;
-            w->sxy += dx * dy;
+        double dx = mwin_at(ring, p, dim, pos, j, 0) - m.k[0];
+        m.s[0] += dx;
+        m.ss[0] += dx * dx;
+        m.sa += (double)(p - 1 - j) * dx;
+        if (dim == 2) {
+            double dy = mwin_at(ring, p, dim, pos, j, 1) - m.k[1];
+            m.s[1] += dy;
+            m.ss[1] += dy * dy;
+            m.sxy += dx * dy;
         }
     }
+    return m;
+}
+
+static inline void mwin_rebuild(mwin *w)
+{
+    msums m = mwin_sums(w->ring, w->p, w->dim, w->pos);
+    for (size_t c = 0; c < 2; c++) {
+        w->k[c] = m.k[c];
+        w->s[c] = m.s[c];
+        w->ss[c] = m.ss[c];
+    }
+    w->sxy = m.sxy;
+    w->sa = m.sa;
     w->age = 0;
 }
 
-/* Push one value (v[0..dim)); returns 1 when the window is full and the sums describe it. */
-static int mwin_push(mwin *w, const double *v)
+/* Push one value (v[0..dim)); returns 1 when the window is full and the sums describe it. One
+ * call site of mwin_rebuild, so that it inlines and a batch's local copy of the state never
+ * escapes (see STAT_BATCH). */
+static inline int mwin_push(mwin *w, const double *v)
 {
     double *slot = w->ring + w->pos * w->dim;
     double old[2] = {0.0, 0.0};
@@ -97,33 +121,53 @@ static int mwin_push(mwin *w, const double *v)
         if (++w->count < w->p) {
             return 0;
         }
-        mwin_rebuild(w);
+    } else if (++w->age < w->p) {
+        double dn = v[0] - w->k[0], dold = old[0] - w->k[0];
+        /* every remaining value ages by one, the newest enters at age 0, the oldest leaves */
+        w->sa += w->s[0] - (double)w->p * dold;
+        w->s[0] += dn - dold;
+        w->ss[0] += dn * dn - dold * dold;
+        if (w->dim == 2) {
+            double dny = v[1] - w->k[1], doldy = old[1] - w->k[1];
+            w->s[1] += dny - doldy;
+            w->ss[1] += dny * dny - doldy * doldy;
+            w->sxy += dn * dny - dold * doldy;
+        }
         return 1;
     }
-    if (++w->age >= w->p) {
-        mwin_rebuild(w);
-        return 1;
-    }
-    double dn = v[0] - w->k[0], dold = old[0] - w->k[0];
-    /* every remaining value ages by one, the newest enters at age 0, the oldest leaves */
-    w->sa += w->s[0] - (double)w->p * dold;
-    w->s[0] += dn - dold;
-    w->ss[0] += dn * dn - dold * dold;
-    if (w->dim == 2) {
-        double dny = v[1] - w->k[1], doldy = old[1] - w->k[1];
-        w->s[1] += dny - doldy;
-        w->ss[1] += dny * dny - doldy * doldy;
-        w->sxy += dn * dny - dold * doldy;
-    }
+    mwin_rebuild(w);
     return 1;
 }
 
 /* n * (population variance of component c): Σd² - (Σd)²/n, never negative. */
-static double mwin_scatter(const mwin *w, size_t c)
+static inline double mwin_scatter(const mwin *w, size_t c)
 {
     double v = w->ss[c] - (w->s[c] * w->s[c]) / (double)w->p;
     return v > 0.0 ? v : 0.0;
 }
+
+/* Batch kernel `name##_batch` of a state TYPE (header followed by its ring): the state is
+ * initialised in `work`, then stepped as a local copy of the header (the ring stays in `work`),
+ * so that the window sums live in registers: in `work` they would make a store-to-load round
+ * trip every bar, since the out[] stores may alias them. Same steps, same operations. */
+#define STAT_BATCH(name, TYPE, init_fn, step_fn, n_in)                                             \
+    static void name##_batch(size_t n, const double *const *in, const double *params,              \
+                             double *const *out, double *work)                                     \
+    {                                                                                              \
+        init_fn(work, params);                                                                     \
+        TYPE s = *(TYPE *)(void *)work;                                                            \
+        kz_ta_drive(n, in, n_in, out, 1, &s, step_fn);                                             \
+    }
+
+/* Registry entry points of `name` with a STAT_BATCH kernel. */
+#define STAT_DEFINE(name, TYPE, size_fn, init_fn, step_fn, n_in)                                   \
+    STAT_BATCH(name, TYPE, init_fn, step_fn, n_in)                                                 \
+    static size_t name##_work(size_t n, const double *params)                                      \
+    {                                                                                              \
+        (void)n;                                                                                   \
+        return kz_ta_words(size_fn(params));                                                       \
+    }                                                                                              \
+    KZ_MISC_DEFINE_OWN_BATCH(name, size_fn, init_fn, step_fn, name##_work, name##_batch)
 
 /* Bytes of a state struct followed by its ring (periods are validated <= 100000, so the product
  * cannot overflow). */
@@ -166,7 +210,7 @@ static void stddev_init(void *state, const double *params)
 /* Population variance (TA_INT_VAR: mean of squares minus squared mean; nbdev is accepted and
  * ignored by TA-Lib's VAR). STDDEV = sqrt(VAR)*nbdev, and 0 where VAR < 1e-8 (TA-Lib's
  * TA_IS_ZERO_OR_NEG test in ta_STDDEV.c, kept for compatibility). */
-static void var_step(void *state, const double *in, double *out)
+static inline void var_step(void *state, const double *in, double *out)
 {
     var_state *s = state;
     if (!mwin_push(&s->w, in)) {
@@ -181,8 +225,8 @@ static void var_step(void *state, const double *in, double *out)
     }
 }
 
-KZ_MISC_DEFINE(var, var_size, var_init, var_step, 1, 1)
-KZ_MISC_DEFINE(stddev, var_size, stddev_init, var_step, 1, 1)
+STAT_DEFINE(var, var_state, var_size, var_init, var_step, 1)
+STAT_DEFINE(stddev, var_state, var_size, stddev_init, var_step, 1)
 
 /* ---------------------------------------------------------------- LINEARREG family */
 
@@ -240,7 +284,7 @@ static void tsf_init(void *state, const double *params)
  * .c): m = (p·Σxy - Σx·Σy)/divisor is the slope per bar forward in time, b = (Σy - m·Σx)/p the
  * line's value at the oldest bar. LINEARREG = b + m(p-1) (the newest bar), TSF = b + m·p (one
  * bar ahead), ANGLE = atan(m) in degrees. Shifting y by k leaves m unchanged and shifts b by k. */
-static void linreg_step(void *state, const double *in, double *out)
+static inline void linreg_step(void *state, const double *in, double *out)
 {
     linreg_state *s = state;
     if (!mwin_push(&s->w, in)) {
@@ -269,11 +313,11 @@ static void linreg_step(void *state, const double *in, double *out)
     }
 }
 
-KZ_MISC_DEFINE(linearreg, linreg_size, linearreg_init, linreg_step, 1, 1)
-KZ_MISC_DEFINE(linearreg_slope, linreg_size, slope_init, linreg_step, 1, 1)
-KZ_MISC_DEFINE(linearreg_angle, linreg_size, angle_init, linreg_step, 1, 1)
-KZ_MISC_DEFINE(linearreg_intercept, linreg_size, intercept_init, linreg_step, 1, 1)
-KZ_MISC_DEFINE(tsf, linreg_size, tsf_init, linreg_step, 1, 1)
+STAT_DEFINE(linearreg, linreg_state, linreg_size, linearreg_init, linreg_step, 1)
+STAT_DEFINE(linearreg_slope, linreg_state, linreg_size, slope_init, linreg_step, 1)
+STAT_DEFINE(linearreg_angle, linreg_state, linreg_size, angle_init, linreg_step, 1)
+STAT_DEFINE(linearreg_intercept, linreg_state, linreg_size, intercept_init, linreg_step, 1)
+STAT_DEFINE(tsf, linreg_state, linreg_size, tsf_init, linreg_step, 1)
 
 /* ---------------------------------------------------------------- CORREL */
 
@@ -299,7 +343,7 @@ static void pair_init(void *state, const double *params)
 
 /* Pearson's r = Sxy / sqrt(Sxx·Syy) on centred sums; 0 when Sxx·Syy < 1e-8 (TA-Lib's
  * TA_IS_ZERO_OR_NEG test in ta_CORREL.c). */
-static void correl_step(void *state, const double *in, double *out)
+static inline void correl_step(void *state, const double *in, double *out)
 {
     pair_state *s = state;
     if (!mwin_push(&s->w, in)) {
@@ -312,7 +356,7 @@ static void correl_step(void *state, const double *in, double *out)
     out[0] = kz_misc_is_zero_or_neg(den) ? 0.0 : sxy / sqrt(den);
 }
 
-KZ_MISC_DEFINE(correl, pair_size, pair_init, correl_step, 2, 1)
+STAT_DEFINE(correl, pair_state, pair_size, pair_init, correl_step, 2)
 
 /* ---------------------------------------------------------------- BETA */
 
@@ -326,7 +370,7 @@ static double bar_return(double price, double prev)
  * first value is at bar `period`), beta = (n·Sxy - Sx·Sy)/(n·Sxx - Sx²) = centred Sxy/Sxx, and
  * 0 when the denominator is within 1e-8 of zero. Computed as n·(centred sums), which equals
  * TA-Lib's expression exactly in real arithmetic. */
-static void beta_step(void *state, const double *in, double *out)
+static inline void beta_step(void *state, const double *in, double *out)
 {
     pair_state *s = state;
     out[0] = NAN;
@@ -347,4 +391,4 @@ static void beta_step(void *state, const double *in, double *out)
     out[0] = kz_misc_is_zero(den) ? 0.0 : num / den;
 }
 
-KZ_MISC_DEFINE(beta, pair_size, pair_init, beta_step, 2, 1)
+STAT_DEFINE(beta, pair_state, pair_size, pair_init, beta_step, 2)

@@ -26,22 +26,42 @@ static void obv_init(void *state, const double *params)
 }
 
 /* in = close, volume. TA-Lib starts the line at volume[0] on bar 0 (not at 0). */
-static void obv_step(void *state, const double *in, double *out)
+static inline void obv_step(void *state, const double *in, double *out)
 {
     obv_state *s = state;
     double close = in[0];
     if (s->count++ == 0) {
         s->obv = in[1];
-    } else if (close > s->prev_close) {
-        s->obv += in[1];
-    } else if (close < s->prev_close) {
-        s->obv -= in[1];
+    } else {
+        /* Up or down is a coin flip for the branch predictor: select the term instead. x - v is
+         * x + (-v) exactly, and x + (-0.0) is x bit for bit (also for x = -0.0, where + 0.0
+         * would give +0.0), so this equals "+= v / -= v / leave alone". */
+        double v = in[1];
+        s->obv += close > s->prev_close ? v : close < s->prev_close ? -v : -0.0;
     }
     s->prev_close = close;
     out[0] = s->obv;
 }
 
-KZ_MISC_DEFINE(obv, obv_size, obv_init, obv_step, 2, 1)
+/* Batch on a local copy of the state (fields in registers, not in `work`, which the out[]
+ * stores could alias); same steps. */
+static void obv_batch(size_t n, const double *const *in, const double *params, double *const *out,
+                      double *work)
+{
+    (void)work;
+    obv_state s;
+    obv_init(&s, params);
+    kz_ta_drive(n, in, 2, out, 1, &s, obv_step);
+}
+
+static size_t no_work(size_t n, const double *params)
+{
+    (void)n;
+    (void)params;
+    return 0;
+}
+
+KZ_MISC_DEFINE_OWN_BATCH(obv, obv_size, obv_init, obv_step, no_work, obv_batch)
 
 /* ---------------------------------------------------------------- AD and ADOSC */
 
