@@ -43,6 +43,13 @@ static inline int kz_near(double a, double b, double tol)
     return d <= tol || d <= tol * fmax(fabs(a), fabs(b));
 }
 
+/* The same double bit for bit (-0.0 differs from +0.0), or both NaN: the "bit-identical" of
+ * stream == batch and of kernels that must keep every output bit. */
+static inline int kz_same_bits(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
 #define CHECK_NEAR(a, b, tol)                                                                      \
     do {                                                                                           \
         double kz_a_ = (double)(a), kz_b_ = (double)(b);                                           \

@@ -207,11 +207,6 @@ static void ref_lag(const double *x, size_t n, size_t k, int pad, double *out, d
 
 /* ================================================================ helpers */
 
-static int same(double a, double b)
-{
-    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
-}
-
 /* a == b (NaN == NaN), or |a - b| <= tol * max(|a|, |b|, scale). */
 static int close_to(double a, double b, double tol, double scale)
 {
@@ -239,7 +234,7 @@ static void expect_series(const char *what,
     }
     size_t bad = n;
     for (size_t i = 0; i < n && bad == n; i++) {
-        if (tol < 0 ? !same(got[i], want[i]) : !close_to(got[i], want[i], tol, scale)) {
+        if (tol < 0 ? !kz_same_bits(got[i], want[i]) : !close_to(got[i], want[i], tol, scale)) {
             bad = i;
         }
     }
@@ -623,7 +618,7 @@ static void test_block_extrema_equal_deque(void)
             size_t bad = N;
             for (size_t i = 0; i < N; i++) {
                 double want = kz_rext_push(&dq, x[i], NULL), got = kz_rblk_step(&bl, x[i], is_max);
-                int same_bits = (isnan(want) && isnan(got)) || memcmp(&want, &got, sizeof got) == 0;
+                int same_bits = kz_same_bits(want, got);
                 if (!same_bits && bad == N) {
                     bad = i;
                 }

@@ -6,6 +6,7 @@
 #include "kizashi/kizashi.h"
 
 #include "kz_test.h"
+#include "ta_series.h"
 
 #define PI 3.14159265358979323846
 
@@ -392,42 +393,7 @@ static void test_minmax(void)
 
 enum { EX_N = 777 };
 
-/* Same bits (-0.0 != +0.0), or both NaN. */
-static int same_exact(double a, double b)
-{
-    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
-}
 
-/* Series `kind`: 0 constant, 1 random in {-0, +0, -1, +1}, 2 random small integers, 3 falling,
- * 4 rising, 5 random walk. */
-static void ex_series(double *x, size_t n, int kind, kz_rng *rng)
-{
-    static const double zeros[4] = {-0.0, 0.0, -1.0, 1.0};
-    double walk = 100.0;
-    for (size_t i = 0; i < n; i++) {
-        switch (kind) {
-        case 0:
-            x[i] = 7.0;
-            break;
-        case 1:
-            x[i] = zeros[kz_rng_int(rng, 0, 3)];
-            break;
-        case 2:
-            x[i] = (double)kz_rng_int(rng, 0, 3);
-            break;
-        case 3:
-            x[i] = -0.5 * (double)i;
-            break;
-        case 4:
-            x[i] = 0.25 * (double)i;
-            break;
-        default:
-            walk *= 1.0 + 0.01 * kz_rng_normal(rng);
-            x[i] = walk;
-            break;
-        }
-    }
-}
 
 /* Bars where a stream of `name` differs from its batch outputs `want` over n bars. */
 static int stream_diff(
@@ -450,7 +416,7 @@ static int stream_diff(
             break;
         }
         for (int j = 0; j < info->n_outputs; j++) {
-            bad += !same_exact(o[j], want[j][i]);
+            bad += !kz_same_bits(o[j], want[j][i]);
         }
     }
     kz_ta_stream_free(s);
@@ -474,7 +440,7 @@ static int ex_check_minmax(const double *x, size_t n, double period, int stream)
             const double *want = want_idx ? idx[is_min] : val[is_min];
             bad += run_outs(name, &period, n, in, one, &err) != KZ_OK;
             for (size_t i = 0; i < n; i++) {
-                bad += !same_exact(got[0][i], want[i]);
+                bad += !kz_same_bits(got[0][i], want[i]);
             }
             bad += stream ? stream_diff(name, &period, n, in, one) : 0;
         }
@@ -485,7 +451,7 @@ static int ex_check_minmax(const double *x, size_t n, double period, int stream)
         for (int k = 0; k < 2; k++) { /* outputs (min, max) */
             const double *want = want_idx ? idx[1 - k] : val[1 - k];
             for (size_t i = 0; i < n; i++) {
-                bad += !same_exact(two[k][i], want[i]);
+                bad += !kz_same_bits(two[k][i], want[i]);
             }
         }
         bad += stream ? stream_diff(name, &period, n, in, two) : 0;
@@ -520,7 +486,7 @@ static int ex_check_mid(const double *hi, const double *lo, size_t n, double per
         kz_error err;
         bad += run_outs(name, &period, n, in, outs, &err) != KZ_OK;
         for (size_t t = 0; t < n; t++) {
-            bad += !same_exact(got[t], want[t]);
+            bad += !kz_same_bits(got[t], want[t]);
         }
         bad += stream ? stream_diff(name, &period, n, in, outs) : 0;
     }
@@ -534,8 +500,8 @@ static void test_extreme_edges(void)
     kz_rng rng;
     kz_rng_seed(&rng, 77);
     for (int kind = 0; kind < 6; kind++) {
-        ex_series(x, EX_N, kind, &rng);
-        ex_series(y, EX_N, kind, &rng);
+        kz_test_series(x, EX_N, kind, &rng);
+        kz_test_series(y, EX_N, kind, &rng);
         for (size_t k = 0; k < sizeof periods / sizeof periods[0]; k++) {
             size_t p = (size_t)periods[k];
             const size_t lens[] = {p - 1, p, p + 1, 2 * p, 2 * p + 1, 255, 256, 257, 513, EX_N};

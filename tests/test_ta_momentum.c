@@ -7,6 +7,7 @@
 #include "kizashi/kizashi.h"
 
 #include "kz_test.h"
+#include "ta_series.h"
 
 enum { MAX_N = 800 };
 
@@ -461,11 +462,6 @@ static void test_bad_params(void)
     }
 }
 
-/* Same bits (-0.0 != +0.0), or both NaN. */
-static int same_exact(double a, double b)
-{
-    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
-}
 
 /* Bars where the stream of name(spec) differs from its batch outputs (out, from run) on b;
  * -1 when the stream cannot be made. */
@@ -488,7 +484,7 @@ static int stream_bad(const char *name, const char *spec, const bars *b, double 
         }
         CHECK(kz_ta_stream_push(s, in, y) == KZ_OK);
         for (int j = 0; j < info->n_outputs; j++) {
-            bad += !same_exact(y[j], out_[j][i]);
+            bad += !kz_same_bits(y[j], out_[j][i]);
         }
     }
     kz_ta_stream_free(s);
@@ -569,36 +565,6 @@ static void test_stream_nondefault(void)
  * windows of 1 and 2 bars, and windows and lengths around the block and chunk sizes; checked
  * bit for bit against a rescan of every window, and stream against batch. */
 
-/* Column `kind`: 0 constant, 1 random in {-0, +0, -1, +1}, 2 random small integers, 3 falling,
- * 4 rising, 5 random walk. */
-static void ex_column(double *x, size_t n, int kind, kz_rng *r)
-{
-    static const double zeros[4] = {-0.0, 0.0, -1.0, 1.0};
-    double walk = 100.0;
-    for (size_t i = 0; i < n; i++) {
-        switch (kind) {
-        case 0:
-            x[i] = 7.0;
-            break;
-        case 1:
-            x[i] = zeros[kz_rng_int(r, 0, 3)];
-            break;
-        case 2:
-            x[i] = (double)kz_rng_int(r, 0, 3);
-            break;
-        case 3:
-            x[i] = -0.5 * (double)i;
-            break;
-        case 4:
-            x[i] = 0.25 * (double)i;
-            break;
-        default:
-            walk *= 1.0 + 0.01 * kz_rng_normal(r);
-            x[i] = walk;
-            break;
-        }
-    }
-}
 
 /* Highest high and lowest low of bars [t-w+1, t] and their bars, TA-Lib's way (>= / <=: the
  * latest of equal values). */
@@ -645,7 +611,7 @@ static int ex_check(const bars *b, size_t p)
         }
         bad += !run("WILLR", spec, b, out);
         for (size_t t = 0; t < b->n; t++) {
-            bad += !same_exact(out[0][t], want[0][t]);
+            bad += !kz_same_bits(out[0][t], want[0][t]);
         }
         for (size_t t = 0; t < b->n; t++) {
             want[0][t] = want[1][t] = want[2][t] = NAN;
@@ -659,8 +625,8 @@ static int ex_check(const bars *b, size_t p)
         bad += !run("AROON", spec, b, out);
         bad += !run("AROONOSC", spec, b, out2);
         for (size_t t = 0; t < b->n; t++) {
-            bad += !same_exact(out[0][t], want[0][t]) + !same_exact(out[1][t], want[1][t]);
-            bad += !same_exact(out2[0][t], want[2][t]);
+            bad += !kz_same_bits(out[0][t], want[0][t]) + !kz_same_bits(out[1][t], want[1][t]);
+            bad += !kz_same_bits(out2[0][t], want[2][t]);
         }
     }
     snprintf(spec, sizeof spec, "fastk_period=%zu,fastd_period=1", p);
@@ -672,7 +638,7 @@ static int ex_check(const bars *b, size_t p)
             double diff = (e.hh - e.ll) / 100.0;
             fastk = diff != 0.0 ? (close[t] - e.ll) / diff : 0.0;
         }
-        bad += !same_exact(out[0][t], fastk);
+        bad += !kz_same_bits(out[0][t], fastk);
     }
     return bad;
 }
@@ -708,9 +674,9 @@ static void test_extreme_edges(void)
     kz_rng_seed(&r, 99);
     for (int kind = 0; kind < 6; kind++) {
         memset(&b, 0, sizeof b);
-        ex_column(b.col[KZ_IN_HIGH], MAX_N, kind, &r);
-        ex_column(b.col[KZ_IN_LOW], MAX_N, kind, &r);
-        ex_column(b.col[KZ_IN_CLOSE], MAX_N, kind, &r);
+        kz_test_series(b.col[KZ_IN_HIGH], MAX_N, kind, &r);
+        kz_test_series(b.col[KZ_IN_LOW], MAX_N, kind, &r);
+        kz_test_series(b.col[KZ_IN_CLOSE], MAX_N, kind, &r);
         for (size_t k = 0; k < sizeof windows / sizeof windows[0]; k++) {
             size_t p = windows[k];
             const size_t lens[] = {p, p + 1, p + 2, 2 * p + 1, 255, 256, 257, 513, MAX_N};

@@ -32,15 +32,6 @@ static void make_bars(void)
     }
 }
 
-/* Same value bit for bit (NaN == NaN). */
-static int same(double a, double b)
-{
-    if (isnan(a) || isnan(b)) {
-        return isnan(a) && isnan(b);
-    }
-    return memcmp(&a, &b, sizeof a) == 0;
-}
-
 static int is_pattern(const kz_ta_info *info)
 {
     return strcmp(info->group, "pattern") == 0 || info->scales[0] == KZ_SCALE_PATTERN;
@@ -144,7 +135,7 @@ static void check_behaviour(const kz_ta_info *info, const double *params, int ch
                 continue;
             }
             for (int j = 0; j < info->n_outputs; j++) {
-                if (!same(out[j], full.col[j][i])) {
+                if (!kz_same_bits(out[j], full.col[j][i])) {
                     if (bad < 3) {
                         fprintf(stderr, "%s: stream %s[%d] = %.17g, batch %.17g (%s)\n", name,
                                 info->outputs[j], i, out[j], full.col[j][i],
@@ -172,7 +163,7 @@ static void check_behaviour(const kz_ta_info *info, const double *params, int ch
         int bad = 0;
         for (int j = 0; j < info->n_outputs && st == KZ_OK; j++) {
             for (size_t i = 0; i < t; i++) {
-                bad += !same(part.col[j][i], full.col[j][i]);
+                bad += !kz_same_bits(part.col[j][i], full.col[j][i]);
             }
             for (int c = 0; c < CANARY; c++) {
                 bad += part.col[j][t + (size_t)c] != SENTINEL;
@@ -433,7 +424,7 @@ static void check_run_many(void)
             size_t diff = 0;
             for (int j = 0; j < info->n_outputs; j++) {
                 for (size_t i = 0; i < n + CANARY; i++) {
-                    diff += !same(one.col[j][i], many[q].col[j][i]);
+                    diff += !kz_same_bits(one.col[j][i], many[q].col[j][i]);
                 }
             }
             CHECK_MSG(diff == 0, "run_many n=%zu: %s differs from kz_ta_run in %zu values", n,
