@@ -2,6 +2,7 @@
  * selection and the no-input report, params checks, the content-keyed LRU cache, OOM injection. */
 #include "kizashi/core.h"
 
+#include "features/window_int.h"
 #include "features_golden.h"
 
 /* ---------------------------------------------------------------- synthetic market */
@@ -412,6 +413,62 @@ static void test_goldens(void)
     }
 }
 
+/* ---------------------------------------------------------------- quantile windows */
+
+/* The engine's quantile windows (window_int.h: kept sets at one end of the window, trimmed and
+ * refilled) give the quantiles of kz_rquant's whole sorted window: equal doubles (-0 == +0),
+ * NaN at the same pushes. The series mixes the cases that move the kept sets: ties (a few small
+ * integers, signed zeros), long rising and falling ramps (every push enters, or every push
+ * removes a kept value), noise, and NaN/inf bursts (the window turns invalid and is rebuilt). */
+static void test_quantile_windows_equal_sorted(void)
+{
+    enum { N = 6000, WMAX = 168 };
+    static double x[N];
+    kz_rng r;
+    kz_rng_seed(&r, 777);
+    for (size_t i = 0; i < N; i++) {
+        double u = kz_rng_uniform(&r);
+        size_t seg = (i / 500) % 4; /* ties, ramp up, noise, ramp down */
+        x[i] = seg == 0   ? (u < 0.2 ? (u < 0.1 ? 0.0 : -0.0) : floor(u * 5.0) - 2.0)
+               : seg == 1 ? (double)i + u
+               : seg == 2 ? u
+                          : -(double)i + u;
+        if (i % 1700 > 1690) {
+            x[i] = i % 3 ? NAN : INFINITY;
+        }
+    }
+    static const size_t ws[] = {1, 2, 3, 5, 20, 40, WMAX};
+    static const double qs[][2] = {{0.9, 0.1}, {0.8, 0.5}, {0.1, 0.9}, {0.0, 1.0}};
+    static double mem[16 * WMAX + 64], rmem[2 * WMAX];
+    for (size_t a = 0; a < sizeof ws / sizeof ws[0]; a++) {
+        for (size_t b = 0; b < sizeof qs / sizeof qs[0]; b++) {
+            size_t w = ws[a];
+            squant sq;
+            carver cv = {NULL, 0};
+            quant_layout(&sq, w, qs[b], 2, &cv);
+            CHECK(cv.off <= sizeof mem);
+            cv = (carver){(char *)mem, 0};
+            quant_layout(&sq, w, qs[b], 2, &cv);
+            kz_rquant_state ref;
+            CHECK(kz_rquant_mem(w) <= sizeof rmem);
+            kz_rquant_init(&ref, w, qs[b][0], rmem);
+            size_t bad = N;
+            for (size_t i = 0; i < N && bad == N; i++) {
+                squant_push(&sq, x[i]);
+                kz_rquant_push(&ref, x[i]);
+                for (size_t e = 0; e < 2; e++) {
+                    double want = kz_rquant_at(&ref, qs[b][e]), got = squant_value(&sq, e);
+                    if (!(want == got || (isnan(want) && isnan(got)))) {
+                        bad = i;
+                    }
+                }
+            }
+            CHECK_MSG(bad == N, "w=%zu q={%g, %g}: quantile differs at push %zu", w, qs[b][0],
+                      qs[b][1], bad);
+        }
+    }
+}
+
 int main(void)
 {
     test_goldens();
@@ -421,5 +478,6 @@ int main(void)
     test_frame();
     test_cache();
     test_oom();
+    test_quantile_windows_equal_sorted();
     KZ_TEST_DONE();
 }

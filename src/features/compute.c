@@ -197,15 +197,11 @@ kz_status kz_features_compute(const kz_market *m,
             goto fail;
         }
         for (size_t j = 0; j < s->n_cols; j++) {
-            /* fe_clean in two vectorisable loops (see there); cleaning in place keeps the cells
-             * the engine never writes NaN. */
-            double *src = blk[s->cols[j]];
+            /* One vectorised loop (fe_clean); the cells the engine never writes stay NaN. */
+            const double *src = blk[s->cols[j]];
             float *dst = col[j] + i0;
             for (size_t r = 0; r < nb; r++) {
-                src[r] = fe_clean_wide(src[r]);
-            }
-            for (size_t r = 0; r < nb; r++) {
-                dst[r] = (float)src[r];
+                dst[r] = fe_clean(src[r]);
             }
         }
     }

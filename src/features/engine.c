@@ -15,7 +15,7 @@
  *
  * PHASES. fe_engine_run takes a chunk of up to FE_CHUNK bars and runs it phase by phase: the base
  * phase (close history and the close-only core) over the whole chunk, then the moments phase
- * (every variance and correlation state), the quantile phase (every sorted window), then the
+ * (every variance and correlation state), the quantile phase (every quantile window), then the
  * groups' phases (price, volatility, ...), each over the whole chunk. Each rolling state belongs
  * to exactly one phase and still sees its inputs bar after bar in order, so the values do not
  * depend on the chunk length (streaming passes chunks of 1 bar, the batch chunks of FE_CHUNK):
@@ -334,9 +334,7 @@ struct fe_engine {
     rmean fr_ma24, fr_ma168;
     kz_rvar_state fr_var24, fr_var168;
     lag fr_diff, fr_pct;
-    squant fr_q90; /* also read at 0.1: */
-    size_t fr_lo10;
-    double fr_frac10;
+    squant fr_q; /* quantiles 0.9 and 0.1 */
     /* open interest */
     lag oi_pct1, oi_pct24;
     squant oi_q90;
@@ -364,6 +362,9 @@ static int sel(const fe_engine *e, kz_feature_group g)
     return (e->g & KZ_FG_BIT(g)) != 0;
 }
 
+/* The quantile levels of the quantile windows (quant_layout takes arrays). */
+static const double Q80 = 0.8, Q90 = 0.9, FR_Q[2] = {0.9, 0.1};
+
 /* Lays out (base == NULL: sizes) the states of the selected groups. */
 static void engine_layout(fe_engine *e, carver *cv)
 {
@@ -380,7 +381,7 @@ static void engine_layout(fe_engine *e, carver *cv)
     if (sel(e, KZ_FG_VOLATILITY)) {
         rmean_layout(&e->rv_ma, v, cv);
         rmean_layout(&e->tr_ma, v, cv);
-        quant_layout(&e->rv_q, 2 * v, 0.8, cv);
+        quant_layout(&e->rv_q, 2 * v, &Q80, 1, cv);
         lag_layout(&e->rv_pct, 1, 1, cv);
     }
     if (sel(e, KZ_FG_VOLUME)) {
@@ -388,7 +389,7 @@ static void engine_layout(fe_engine *e, carver *cv)
         rmean_layout(&e->tpv_sum, vol, cv);
         rmean_layout(&e->v_sum, vol, cv);
         lag_layout(&e->v_pct, 1, 1, cv);
-        quant_layout(&e->v_q, vol, 0.9, cv);
+        quant_layout(&e->v_q, vol, &Q90, 1, cv);
     }
     if (e->need_fr) {
         rmean_layout(&e->fr_ma24, 24, cv);
@@ -397,13 +398,12 @@ static void engine_layout(fe_engine *e, carver *cv)
         var_layout(&e->fr_var168, 168, cv);
         lag_layout(&e->fr_diff, 1, 0, cv);
         lag_layout(&e->fr_pct, 1, 1, cv);
-        quant_layout(&e->fr_q90, 168, 0.9, cv);
-        kz_quantile_pos(168, 0.1, &e->fr_lo10, &e->fr_frac10);
+        quant_layout(&e->fr_q, 168, FR_Q, 2, cv);
     }
     if (e->need_oi) {
         lag_layout(&e->oi_pct1, 1, 1, cv);
         lag_layout(&e->oi_pct24, 24, 1, cv);
-        quant_layout(&e->oi_q90, 168, 0.9, cv);
+        quant_layout(&e->oi_q90, 168, &Q90, 1, cv);
         var_layout(&e->r_var24, 24, cv);
         var_layout(&e->oi_var168, 168, cv);
         rmean_layout(&e->oi_ma24, 24, cv);
@@ -540,24 +540,28 @@ static void moments_phase(fe_engine *e, fe_ctx *cx, size_t n)
     }
 }
 
-/* Every sorted window in one loop, likewise: a push is a chain of searches and a move through
- * the window's memory, independent of the other windows'. */
+/* Every quantile window in one loop, likewise: a push is a short chain of comparisons (now and
+ * then a move or a scan) through the window's own memory, independent of the other windows'. */
 static void quantile_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     int vola = sel(e, KZ_FG_VOLATILITY), volu = sel(e, KZ_FG_VOLUME);
     for (size_t r = 0; r < n; r++) {
         if (vola) {
-            cx[r].rv_q80 = squant_push(&e->rv_q, cx[r].co.rv);
+            squant_push(&e->rv_q, cx[r].co.rv);
+            cx[r].rv_q80 = squant_value(&e->rv_q, 0);
         }
         if (volu) {
-            cx[r].v_q90 = squant_push(&e->v_q, cx[r].in.v);
+            squant_push(&e->v_q, cx[r].in.v);
+            cx[r].v_q90 = squant_value(&e->v_q, 0);
         }
         if (e->need_fr) {
-            cx[r].fr_q90 = squant_push(&e->fr_q90, cx[r].in.fr);
-            cx[r].fr_q10 = squant_at(&e->fr_q90, e->fr_lo10, e->fr_frac10);
+            squant_push(&e->fr_q, cx[r].in.fr);
+            cx[r].fr_q90 = squant_value(&e->fr_q, 0);
+            cx[r].fr_q10 = squant_value(&e->fr_q, 1);
         }
         if (e->need_oi) {
-            cx[r].oi_q90 = squant_push(&e->oi_q90, cx[r].in.oi);
+            squant_push(&e->oi_q90, cx[r].in.oi);
+            cx[r].oi_q90 = squant_value(&e->oi_q90, 0);
         }
     }
 }

@@ -138,9 +138,10 @@ static inline double fe_clean_wide(double x)
     return fabs(x) <= 1e10 ? x : NAN;
 }
 
-/* The stored float: fe_clean_wide, then narrowed. (The batch runs the two steps as two loops over
- * a block column, which the compiler vectorises; fused, with the narrowing on one branch only,
- * it is a conditional floating-point operation it may not speculate, and stays scalar.) */
+/* The stored float: fe_clean_wide, then narrowed. The batch's loop over a block column
+ * vectorises (a compare, a blend, a narrowing) because src/features is compiled with
+ * -fno-trapping-math (CMakeLists.txt): otherwise the narrowing sits on one branch only, a
+ * conditional floating-point operation GCC may not speculate, and the loop stays scalar. */
 static inline float fe_clean(double x)
 {
     return (float)fe_clean_wide(x);
