@@ -481,6 +481,45 @@ int kz_ht_lookback_long(const double *params)
  * the warm-up, then chunks of stage A, B, C. A chunk keeps the last HIST values of both
  * histories before its first bar (copied from the state's rings) followed by its own bars, so
  * stage B reads exactly what the streaming step reads. */
+/* One chunk of up to CHUNK bars: stage A's results, and the last HIST values of both histories
+ * before its first bar (copied from the state's rings) followed by its own bars, so that stage B
+ * reads exactly what the streaming step reads. */
+typedef struct ht_chunk {
+    size_t first, m; /* bar index of core[0]; bars held */
+    double hsmooth[HIST + CHUNK], hprice[HIST + CHUNK];
+    ht_core core[CHUNK];
+} ht_chunk;
+
+static void ht_chunk_open(const ht_state *s, ht_chunk *c, size_t first, size_t m)
+{
+    c->first = first;
+    c->m = m;
+    memcpy(c->hsmooth, ring_newest(s->smooth, s->smooth_j) - (HIST - 1), HIST * sizeof(double));
+    memcpy(c->hprice, ring_newest(s->price, s->price_j) - (HIST - 1), HIST * sizeof(double));
+}
+
+static inline void ht_chunk_a(ht_state *s, ht_chunk *c, size_t k, double x)
+{
+    (void)ht_stage_a(s, x, &c->core[k]);
+    c->hsmooth[HIST + k] = c->core[k].smoothed;
+    c->hprice[HIST + k] = x;
+}
+
+static inline void
+ht_chunk_bc(ht_state *s, const ht_chunk *c, size_t k, const ht_target *tg, int nt)
+{
+    ht_sums b;
+    ht_values v = {0};
+    ht_stage_b(s, c->core[k].smooth_period, &c->hsmooth[HIST + k], &c->hprice[HIST + k], &b);
+    ht_stage_c(s, &c->core[k], &b, &v);
+    ht_emit(s, c->first + k, &v, tg, nt, c->first + k);
+}
+
+/* Batch of the functions in `want` (one warm-up class) into nt targets: stage A alone through
+ * the warm-up, then software-pipelined chunks: stage A of chunk j and stages B, C of chunk j-1
+ * in the same loop. Stage A is one latency-bound chain per bar (its atan); B and C of an earlier
+ * bar do not depend on it, so the CPU executes them while the chain waits. Each stage still sees
+ * its bars in order (A's state, C's state), and B reads the chunk's copies: same doubles. */
 static void ht_batch(unsigned want, size_t n, const double *in, const ht_target *tg, int nt)
 {
     ht_state s;
@@ -493,28 +532,31 @@ static void ht_batch(unsigned want, size_t n, const double *in, const ht_target 
         (void)ht_stage_a(&s, in[i], &c);
         ht_emit(&s, 0, &none, tg, nt, i);
     }
-    double hsmooth[HIST + CHUNK], hprice[HIST + CHUNK];
-    ht_core core[CHUNK];
-    ht_sums sums[CHUNK];
+    ht_chunk chunk[2];
+    ht_chunk *cur = &chunk[0], *prev = NULL;
     while (i < n) {
         size_t m = n - i < CHUNK ? n - i : CHUNK;
-        uint64_t t0 = s.t;
-        memcpy(hsmooth, ring_newest(s.smooth, s.smooth_j) - (HIST - 1), HIST * sizeof(double));
-        memcpy(hprice, ring_newest(s.price, s.price_j) - (HIST - 1), HIST * sizeof(double));
-        for (size_t k = 0; k < m; k++) {
-            (void)ht_stage_a(&s, in[i + k], &core[k]);
-            hsmooth[HIST + k] = core[k].smoothed;
-            hprice[HIST + k] = in[i + k];
+        ht_chunk_open(&s, cur, i, m);
+        size_t k = 0;
+        if (prev) { /* prev is full: every chunk but the last holds CHUNK bars */
+            for (; k < m; k++) {
+                ht_chunk_a(&s, cur, k, in[i + k]);
+                ht_chunk_bc(&s, prev, k, tg, nt);
+            }
+            for (; k < prev->m; k++) {
+                ht_chunk_bc(&s, prev, k, tg, nt);
+            }
+        } else {
+            for (; k < m; k++) {
+                ht_chunk_a(&s, cur, k, in[i + k]);
+            }
         }
-        for (size_t k = 0; k < m; k++) {
-            ht_stage_b(&s, core[k].smooth_period, &hsmooth[HIST + k], &hprice[HIST + k], &sums[k]);
-        }
-        for (size_t k = 0; k < m; k++) {
-            ht_values v = {0};
-            ht_stage_c(&s, &core[k], &sums[k], &v);
-            ht_emit(&s, t0 + k, &v, tg, nt, i + k);
-        }
+        prev = cur;
+        cur = cur == &chunk[0] ? &chunk[1] : &chunk[0];
         i += m;
+    }
+    for (size_t k = 0; prev && k < prev->m; k++) {
+        ht_chunk_bc(&s, prev, k, tg, nt);
     }
 }
 
