@@ -555,8 +555,11 @@ static inline double mama_step(ma_core *c, mama_core *m, mama_fir *f, double *ri
 /* Bars per staged MAMA chunk: the chunk's fronts stay in L1. */
 #define MAMA_CHUNK 256
 
-/* Batch MAMA: bar by bar through the warm-up, then per chunk all fronts, all phases, all backs.
- * Works on local copies of the state (see ma_core), written back at the end. */
+/* Batch MAMA: bar by bar through the warm-up, then software-pipelined chunks: the fronts of
+ * chunk j and the phases and backs of chunk j-1 in one loop (the back of an earlier bar does not
+ * depend on the front's latency-bound chain, so the CPU runs it while the chain waits; the front
+ * and the back touch disjoint fields of mama_core). Each stage still sees its bars in order:
+ * same doubles. Works on local copies of the state (see ma_core), written back at the end. */
 static void mama_run(ma_state *st, size_t n, const double *in, double *out, double *fama)
 {
     ma_core c = st->c;
@@ -568,22 +571,31 @@ static void mama_run(ma_state *st, size_t n, const double *in, double *out, doub
             fama[i] = mama_fama(&m, c.count);
         }
     }
-    double q1[MAMA_CHUNK], i1[MAMA_CHUNK];
-    while (i < n) {
+    /* [chunk parity][bar]: the fronts' q1 and i1 */
+    double q1[2][MAMA_CHUNK], i1[2][MAMA_CHUNK];
+    int cur = 0;
+    size_t prev_i = 0, prev_len = 0, prev_n0 = 0; /* the chunk whose backs are pending */
+    while (i < n || prev_len > 0) {
         size_t len = n - i < MAMA_CHUNK ? n - i : MAMA_CHUNK;
         size_t n0 = c.count;
-        for (size_t k = 0; k < len; k++) {
-            (void)mama_front(&c, &m, &st->f, st->ring, in[i + k], &q1[k], &i1[k]);
-        }
-        for (size_t k = 0; k < len; k++) {
-            q1[k] = mama_phase(q1[k], i1[k]);
-        }
-        for (size_t k = 0; k < len; k++) {
-            out[i + k] = mama_back(&m, n0 + k, in[i + k], q1[k]);
-            if (fama) {
-                fama[i + k] = mama_fama(&m, n0 + k + 1);
+        int prev = 1 - cur;
+        size_t steps = len > prev_len ? len : prev_len;
+        for (size_t k = 0; k < steps; k++) {
+            if (k < len) {
+                (void)mama_front(&c, &m, &st->f, st->ring, in[i + k], &q1[cur][k], &i1[cur][k]);
+            }
+            if (k < prev_len) {
+                double phase = mama_phase(q1[prev][k], i1[prev][k]);
+                out[prev_i + k] = mama_back(&m, prev_n0 + k, in[prev_i + k], phase);
+                if (fama) {
+                    fama[prev_i + k] = mama_fama(&m, prev_n0 + k + 1);
+                }
             }
         }
+        prev_i = i;
+        prev_len = len;
+        prev_n0 = n0;
+        cur = prev;
         i += len;
     }
     st->c = c;
