@@ -609,12 +609,12 @@ static void test_block_extrema_equal_deque(void)
         size_t w = ws[k];
         for (int is_max = 0; is_max <= 1; is_max++) {
             kz_rext_entry qmem[WMAX];
-            double bmem[2 * WMAX];
+            double bmem[2 * (WMAX + 1)];
             kz_rext_state dq;
             kz_rblk_state bl;
             CHECK(kz_rblk_mem(w) <= sizeof bmem);
             kz_rext_init(&dq, w, is_max, qmem);
-            kz_rblk_init(&bl, w, bmem);
+            kz_rblk_init(&bl, w, is_max, bmem);
             size_t bad = N;
             for (size_t i = 0; i < N; i++) {
                 double want = kz_rext_push(&dq, x[i], NULL), got = kz_rblk_step(&bl, x[i], is_max);

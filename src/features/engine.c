@@ -375,8 +375,8 @@ static void engine_layout(fe_engine *e, carver *cv)
         lag_layout(&e->c_mom, (size_t)p->momentum, 1, cv);
         lag_layout(&e->c_5, 5, 1, cv);
         lag_layout(&e->c_20, 20, 1, cv);
-        ext_layout(&e->cmin, v, cv);
-        ext_layout(&e->cmax, v, cv);
+        ext_layout(&e->cmin, v, 0, cv);
+        ext_layout(&e->cmax, v, 1, cv);
     }
     if (sel(e, KZ_FG_VOLATILITY)) {
         rmean_layout(&e->rv_ma, v, cv);
@@ -411,15 +411,15 @@ static void engine_layout(fe_engine *e, carver *cv)
         corr_layout(&e->oi_corr, 24, cv);
     }
     if (e->need_hlv) {
-        ext_layout(&e->hh_v, v, cv);
-        ext_layout(&e->ll_v, v, cv);
+        ext_layout(&e->hh_v, v, 1, cv);
+        ext_layout(&e->ll_v, v, 0, cv);
     }
     if (sel(e, KZ_FG_REGIME)) {
         corr_layout(&e->eff, v - 1, cv);
     }
     if (sel(e, KZ_FG_MOMENTUM)) {
-        ext_layout(&e->hh14, 14, cv);
-        ext_layout(&e->ll14, 14, cv);
+        ext_layout(&e->hh14, 14, 1, cv);
+        ext_layout(&e->ll14, 14, 0, cv);
         rmean_layout(&e->k_ma3, 3, cv);
         rmean_layout(&e->tp_ma20, 20, cv);
         lag_layout(&e->c_12, 12, 1, cv);

@@ -96,11 +96,11 @@ static inline double lag_pct_push(lag *l, double x)
 /* Rolling max or min (kz_rblk: branch-free blocks; the same doubles as kz_rext's deque). */
 typedef kz_rblk_state ext;
 
-static inline void ext_layout(ext *s, size_t w, carver *cv)
+static inline void ext_layout(ext *s, size_t w, int is_max, carver *cv)
 {
     void *mem = carve(cv, kz_rblk_mem(w));
     if (mem) {
-        kz_rblk_init(s, w, mem);
+        kz_rblk_init(s, w, is_max, mem);
     }
 }
 

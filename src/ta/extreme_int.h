@@ -1,6 +1,7 @@
 /* Window extremes (highest / lowest of the last w bars, with the bar where it sits) for the
  * indicators built on them: MAX, MIN, *INDEX, MINMAX* (price.c), MIDPOINT, MIDPRICE (overlap.c),
- * WILLR, AROON, AROONOSC, STOCH, STOCHF, STOCHRSI (momentum_osc.c). Not installed.
+ * WILLR, AROON, AROONOSC, STOCH, STOCHF, STOCHRSI (momentum_osc.c), and the feature engine's
+ * rolling max/min (kz_rblk in rolling_int.h). Not installed.
  *
  * DESIGN. One engine, kz_vhgw: van Herk (1992) / Gil & Werman (1993). The series is cut into
  * blocks of w bars; the window ending at bar t covers the tail of one block and the head of the

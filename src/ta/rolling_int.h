@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "extreme_int.h"
+
 /* The last w values; n_bad counts the non-finite ones currently held; refresh says whether the
  * last push is one where the moment states recompute exactly (every `period` wraps). */
 typedef struct kz_ring {
@@ -320,46 +322,28 @@ static inline double kz_rext_step(kz_rext_state *s, double x, int is_max, double
 }
 
 /* ---------------------------------------------------------------- block extrema (values only)
- * Rolling max or min without the deque's data-dependent pops (van Herk 1992, Gil & Werman 1993,
- * streamed): the pushes are cut into blocks of w; the window ending at position pos of the
- * current block is the previous block's part after pos plus the current block up to pos, so its
- * extreme is that of the previous block's suffix extreme suf[pos + 1] (computed once per block,
- * O(w) per w pushes) and the running extreme of the current block. Every step is a
- * compare-and-select, so nothing mispredicts on unpredictable data. Ties resolve to the most
- * recent value, as kz_rext's deque does, so the result is the same double (the sign of a zero
- * included); non-finite inputs enter as the identity (-inf for max, +inf for min), and the result
- * is NaN while one is in the window, as kz_rext. Memory: kz_rblk_mem(w) = 2 w doubles. */
+ * Rolling max or min without the deque's data-dependent pops, for the feature engine's hot
+ * path: the indicators' van Herk / Gil-Werman engine (kz_vhgw, extreme_int.h), fed one value per
+ * push, with kz_rext's pandas semantics on top. Ties resolve to the most recent value (the
+ * engine's "latest" rule), as kz_rext's deque does, so the result is the same double (the sign of
+ * a zero included); non-finite inputs enter as the identity (-inf for max, +inf for min), and the
+ * result is NaN while one is in the window, as kz_rext. Memory: kz_rblk_mem(w) bytes. */
 typedef struct kz_rblk_state {
-    double *cur; /* the current block's inputs so far (cur[0..pos)) */
-    double *suf; /* suf[k]: extreme of the previous block's cur[k..w) */
-    size_t w, pos;
-    double run;           /* extreme of cur[0..pos) */
+    kz_vhgw b;
     uint64_t t, last_bad; /* as kz_rext_state */
 } kz_rblk_state;
 
 static inline size_t kz_rblk_mem(size_t w)
 {
-    return w && w <= SIZE_MAX / (2 * sizeof(double)) ? 2 * w * sizeof(double) : 0;
+    return w && w <= SIZE_MAX / (4 * sizeof(double)) ? kz_x_bytes(w) : 0;
 }
 
-static inline void kz_rblk_init(kz_rblk_state *s, size_t w, void *mem)
+/* is_max: the same on every kz_rblk_step of this state. */
+static inline void kz_rblk_init(kz_rblk_state *s, size_t w, int is_max, void *mem)
 {
-    s->cur = mem;
-    s->suf = (double *)mem + w;
-    s->w = w;
-    s->pos = 0;
-    s->run = NAN;
+    kz_vhgw_init(&s->b, w, !is_max, mem);
     s->t = 0;
     s->last_bad = 0;
-    for (size_t k = 0; k < 2 * w; k++) {
-        s->cur[k] = 0.0; /* both halves (suf follows cur): read only after being written */
-    }
-}
-
-/* The extreme of a (older) and b (newer), the newer on ties: a select, not a branch. */
-static inline double kz_ext_pick(double a, double b, int is_max)
-{
-    return (is_max ? a > b : a < b) ? a : b;
 }
 
 static inline double kz_rblk_step(kz_rblk_state *s, double x, int is_max)
@@ -368,20 +352,9 @@ static inline double kz_rblk_step(kz_rblk_state *s, double x, int is_max)
     int ok = isfinite(x);
     double v = ok ? x : (is_max ? -INFINITY : INFINITY);
     s->last_bad = ok ? s->last_bad : t + 1;
-    size_t pos = s->pos, last = s->w - 1;
-    s->cur[pos] = v;
-    s->run = pos == 0 ? v : kz_ext_pick(s->run, v, is_max);
-    double r = pos == last ? s->run : kz_ext_pick(s->suf[pos + 1], s->run, is_max);
-    if (pos == last) {
-        s->suf[last] = s->cur[last];
-        for (size_t k = last; k-- > 0;) {
-            s->suf[k] = kz_ext_pick(s->cur[k], s->suf[k + 1], is_max);
-        }
-        s->pos = 0;
-    } else {
-        s->pos = pos + 1;
-    }
-    int valid = t + 1 >= s->w && (s->last_bad == 0 || t + 1 - s->last_bad >= s->w);
+    double r = NAN; /* written by the run; initialised for the compiler's flow analysis */
+    kz_vhgw_run(&s->b, &v, 1, &r, NULL, !is_max, 1, 0);
+    int valid = t + 1 >= s->b.w && (s->last_bad == 0 || t + 1 - s->last_bad >= s->b.w);
     return valid ? r : NAN;
 }
 
