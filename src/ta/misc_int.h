@@ -80,6 +80,26 @@ static inline int kz_misc_is_zero_or_neg(double v)
         batch_fn(n, in, params, out, work);                                                        \
     }
 
+/* The same with a batch kernel that steps a local copy of the state's fixed part (TYPE; any
+ * ring after it stays in `work`, where init_fn puts the whole state): the running sums then
+ * live in registers, whereas in `work` they would make a store-to-load round trip every bar,
+ * since the out[] stores may alias them. Same steps, same operations, one output. */
+#define KZ_MISC_DEFINE_LOCAL(name, TYPE, size_fn, init_fn, step_fn, n_in)                          \
+    static size_t name##_local_work(size_t n, const double *params)                                \
+    {                                                                                              \
+        (void)n;                                                                                   \
+        return kz_ta_words(size_fn(params));                                                       \
+    }                                                                                              \
+    static void name##_local_batch(size_t n, const double *const *in, const double *params,        \
+                                   double *const *out, double *work)                               \
+    {                                                                                              \
+        init_fn(work, params);                                                                     \
+        TYPE s = *(TYPE *)(void *)work;                                                            \
+        kz_ta_drive(n, in, n_in, out, 1, &s, step_fn);                                             \
+    }                                                                                              \
+    KZ_MISC_DEFINE_OWN_BATCH(name, size_fn, init_fn, step_fn, name##_local_work,                   \
+                             name##_local_batch)
+
 /* volatility.c */
 KZ_MISC_DECL(atr);
 KZ_MISC_DECL(natr);

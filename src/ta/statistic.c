@@ -146,29 +146,6 @@ static inline double mwin_scatter(const mwin *w, size_t c)
     return v > 0.0 ? v : 0.0;
 }
 
-/* Batch kernel `name##_batch` of a state TYPE (header followed by its ring): the state is
- * initialised in `work`, then stepped as a local copy of the header (the ring stays in `work`),
- * so that the window sums live in registers: in `work` they would make a store-to-load round
- * trip every bar, since the out[] stores may alias them. Same steps, same operations. */
-#define STAT_BATCH(name, TYPE, init_fn, step_fn, n_in)                                             \
-    static void name##_batch(size_t n, const double *const *in, const double *params,              \
-                             double *const *out, double *work)                                     \
-    {                                                                                              \
-        init_fn(work, params);                                                                     \
-        TYPE s = *(TYPE *)(void *)work;                                                            \
-        kz_ta_drive(n, in, n_in, out, 1, &s, step_fn);                                             \
-    }
-
-/* Registry entry points of `name` with a STAT_BATCH kernel. */
-#define STAT_DEFINE(name, TYPE, size_fn, init_fn, step_fn, n_in)                                   \
-    STAT_BATCH(name, TYPE, init_fn, step_fn, n_in)                                                 \
-    static size_t name##_work(size_t n, const double *params)                                      \
-    {                                                                                              \
-        (void)n;                                                                                   \
-        return kz_ta_words(size_fn(params));                                                       \
-    }                                                                                              \
-    KZ_MISC_DEFINE_OWN_BATCH(name, size_fn, init_fn, step_fn, name##_work, name##_batch)
-
 /* Bytes of a state struct followed by its ring (periods are validated <= 100000, so the product
  * cannot overflow). */
 static size_t with_ring(size_t head, size_t p, size_t dim)
@@ -225,8 +202,8 @@ static inline void var_step(void *state, const double *in, double *out)
     }
 }
 
-STAT_DEFINE(var, var_state, var_size, var_init, var_step, 1)
-STAT_DEFINE(stddev, var_state, var_size, stddev_init, var_step, 1)
+KZ_MISC_DEFINE_LOCAL(var, var_state, var_size, var_init, var_step, 1)
+KZ_MISC_DEFINE_LOCAL(stddev, var_state, var_size, stddev_init, var_step, 1)
 
 /* ---------------------------------------------------------------- LINEARREG family */
 
@@ -313,11 +290,11 @@ static inline void linreg_step(void *state, const double *in, double *out)
     }
 }
 
-STAT_DEFINE(linearreg, linreg_state, linreg_size, linearreg_init, linreg_step, 1)
-STAT_DEFINE(linearreg_slope, linreg_state, linreg_size, slope_init, linreg_step, 1)
-STAT_DEFINE(linearreg_angle, linreg_state, linreg_size, angle_init, linreg_step, 1)
-STAT_DEFINE(linearreg_intercept, linreg_state, linreg_size, intercept_init, linreg_step, 1)
-STAT_DEFINE(tsf, linreg_state, linreg_size, tsf_init, linreg_step, 1)
+KZ_MISC_DEFINE_LOCAL(linearreg, linreg_state, linreg_size, linearreg_init, linreg_step, 1)
+KZ_MISC_DEFINE_LOCAL(linearreg_slope, linreg_state, linreg_size, slope_init, linreg_step, 1)
+KZ_MISC_DEFINE_LOCAL(linearreg_angle, linreg_state, linreg_size, angle_init, linreg_step, 1)
+KZ_MISC_DEFINE_LOCAL(linearreg_intercept, linreg_state, linreg_size, intercept_init, linreg_step, 1)
+KZ_MISC_DEFINE_LOCAL(tsf, linreg_state, linreg_size, tsf_init, linreg_step, 1)
 
 /* ---------------------------------------------------------------- CORREL */
 
@@ -356,7 +333,7 @@ static inline void correl_step(void *state, const double *in, double *out)
     out[0] = kz_misc_is_zero_or_neg(den) ? 0.0 : sxy / sqrt(den);
 }
 
-STAT_DEFINE(correl, pair_state, pair_size, pair_init, correl_step, 2)
+KZ_MISC_DEFINE_LOCAL(correl, pair_state, pair_size, pair_init, correl_step, 2)
 
 /* ---------------------------------------------------------------- BETA */
 
@@ -391,4 +368,4 @@ static inline void beta_step(void *state, const double *in, double *out)
     out[0] = kz_misc_is_zero(den) ? 0.0 : num / den;
 }
 
-STAT_DEFINE(beta, pair_state, pair_size, pair_init, beta_step, 2)
+KZ_MISC_DEFINE_LOCAL(beta, pair_state, pair_size, pair_init, beta_step, 2)

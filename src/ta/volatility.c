@@ -86,44 +86,6 @@ static inline void atr_step(void *state, const double *in, double *out)
     }
 }
 
-/* Batch of one mode on a local state (fields in registers, not in `work`, which the out[]
- * stores could alias: the ATR recursion is latency-bound); same steps as the stream. */
-static void atr_batch_mode(size_t n, const double *const *in, const double *params,
-                           double *const *out, void (*init)(void *, const double *))
-{
-    atr_state s;
-    init(&s, params);
-    kz_ta_drive(n, in, 3, out, 1, &s, atr_step);
-}
-
-static void
-atr_batch(size_t n, const double *const *in, const double *params, double *const *out, double *work)
-{
-    (void)work;
-    atr_batch_mode(n, in, params, out, atr_init);
-}
-
-static void
-natr_batch(size_t n, const double *const *in, const double *params, double *const *out, double *work)
-{
-    (void)work;
-    atr_batch_mode(n, in, params, out, natr_init);
-}
-
-static void trange_batch(size_t n, const double *const *in, const double *params,
-                         double *const *out, double *work)
-{
-    (void)work;
-    atr_batch_mode(n, in, params, out, trange_init);
-}
-
-static size_t no_work(size_t n, const double *params)
-{
-    (void)n;
-    (void)params;
-    return 0;
-}
-
-KZ_MISC_DEFINE_OWN_BATCH(atr, atr_size, atr_init, atr_step, no_work, atr_batch)
-KZ_MISC_DEFINE_OWN_BATCH(natr, atr_size, natr_init, atr_step, no_work, natr_batch)
-KZ_MISC_DEFINE_OWN_BATCH(trange, atr_size, trange_init, atr_step, no_work, trange_batch)
+KZ_MISC_DEFINE_LOCAL(atr, atr_state, atr_size, atr_init, atr_step, 3)
+KZ_MISC_DEFINE_LOCAL(natr, atr_state, atr_size, natr_init, atr_step, 3)
+KZ_MISC_DEFINE_LOCAL(trange, atr_state, atr_size, trange_init, atr_step, 3)

@@ -43,25 +43,7 @@ static inline void obv_step(void *state, const double *in, double *out)
     out[0] = s->obv;
 }
 
-/* Batch on a local copy of the state (fields in registers, not in `work`, which the out[]
- * stores could alias); same steps. */
-static void obv_batch(size_t n, const double *const *in, const double *params, double *const *out,
-                      double *work)
-{
-    (void)work;
-    obv_state s;
-    obv_init(&s, params);
-    kz_ta_drive(n, in, 2, out, 1, &s, obv_step);
-}
-
-static size_t no_work(size_t n, const double *params)
-{
-    (void)n;
-    (void)params;
-    return 0;
-}
-
-KZ_MISC_DEFINE_OWN_BATCH(obv, obv_size, obv_init, obv_step, no_work, obv_batch)
+KZ_MISC_DEFINE_LOCAL(obv, obv_state, obv_size, obv_init, obv_step, 2)
 
 /* ---------------------------------------------------------------- AD and ADOSC */
 
