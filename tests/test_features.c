@@ -413,60 +413,112 @@ static void test_goldens(void)
     }
 }
 
-/* ---------------------------------------------------------------- quantile windows */
+/* ---------------------------------------------------------------- quantile comparisons */
 
-/* The engine's quantile windows (window_int.h: kept sets at one end of the window, trimmed and
- * refilled) give the quantiles of kz_rquant's whole sorted window: equal doubles (-0 == +0),
- * NaN at the same pushes. The series mixes the cases that move the kept sets: ties (a few small
- * integers, signed zeros), long rising and falling ramps (every push enters, or every push
- * removes a kept value), noise, and NaN/inf bursts (the window turns invalid and is rebuilt). */
-static void test_quantile_windows_equal_sorted(void)
+/* Every counting version the build and CPU run gives the naive counts (ties, signed zeros,
+ * lengths around the vector widths). */
+static void test_quantile_counts(void)
 {
-    enum { N = 6000, WMAX = 168 };
+    static double y[200];
+    kz_rng r;
+    kz_rng_seed(&r, 4242);
+    for (size_t i = 0; i < 200; i++) {
+        double u = kz_rng_uniform(&r);
+        y[i] = u < 0.1 ? 0.0 : u < 0.2 ? -0.0 : floor(u * 7.0) - 3.0;
+    }
+    size_t n_variants = 0;
+    for (int isa = FE_ISA_PLAIN; isa <= FE_ISA_AVX512; isa++) {
+        fe_count_fn f = fe_count_variant((fe_count_isa)isa);
+        if (!f) {
+            continue;
+        }
+        n_variants++;
+        for (size_t w = 0; w <= 200; w += w < 40 ? 1 : 32) {
+            for (double x = -3.0; x <= 3.0; x += 0.5) {
+                size_t lt = 0, gt = 0, want_lt = 0, want_gt = 0, lt_only = 99;
+                for (size_t i = 0; i < w; i++) {
+                    want_lt += y[i] < x;
+                    want_gt += y[i] > x;
+                }
+                f(y, w, x, &lt, &gt);
+                f(y, w, x, &lt_only, NULL);
+                CHECK_MSG(lt == want_lt && gt == want_gt && lt_only == want_lt,
+                          "isa %d w=%zu x=%g: lt %zu/%zu gt %zu want %zu %zu", isa, w, x, lt,
+                          lt_only, gt, want_lt, want_gt);
+            }
+        }
+    }
+    CHECK(n_variants >= 1 && fe_count_best() != NULL);
+}
+
+/* The engine's quantile comparisons (window_int.h: x > Q and x < Q from x's rank in the window)
+ * equal the comparisons with the quantiles of kz_rquant's whole sorted window, at every push,
+ * with every counting version. The series mixes ties (small integers, signed zeros), values held
+ * for several pushes (the rank kept from the previous push), rising and falling ramps, noise,
+ * magnitudes near the double range (the sorted fallback) and NaN/inf bursts; the levels include
+ * one whose fraction is within 2^-50 of 1 at w = 2 and 3 (the sorted fallback again). */
+static void test_quantile_flags_equal_sorted(void)
+{
+    enum { N = 7000, WMAX = 168 };
     static double x[N];
     kz_rng r;
     kz_rng_seed(&r, 777);
+    double held = 0.0;
     for (size_t i = 0; i < N; i++) {
         double u = kz_rng_uniform(&r);
-        size_t seg = (i / 500) % 4; /* ties, ramp up, noise, ramp down */
+        size_t seg = (i / 500) % 6; /* ties, ramp up, noise, ramp down, held, huge */
+        if (i % 8 == 0) {
+            held = floor(u * 9.0) * 1e-4 - 4e-4;
+        }
         x[i] = seg == 0   ? (u < 0.2 ? (u < 0.1 ? 0.0 : -0.0) : floor(u * 5.0) - 2.0)
                : seg == 1 ? (double)i + u
                : seg == 2 ? u
-                          : -(double)i + u;
+               : seg == 3 ? -(double)i + u
+               : seg == 4 ? held
+                          : (u - 0.5) * 1.7e308 * 2.0;
         if (i % 1700 > 1690) {
             x[i] = i % 3 ? NAN : INFINITY;
         }
     }
     static const size_t ws[] = {1, 2, 3, 5, 20, 40, WMAX};
-    static const double qs[][2] = {{0.9, 0.1}, {0.8, 0.5}, {0.1, 0.9}, {0.0, 1.0}};
-    static double mem[16 * WMAX + 64], rmem[2 * WMAX];
-    for (size_t a = 0; a < sizeof ws / sizeof ws[0]; a++) {
-        for (size_t b = 0; b < sizeof qs / sizeof qs[0]; b++) {
-            size_t w = ws[a];
-            squant sq;
-            carver cv = {NULL, 0};
-            quant_layout(&sq, w, qs[b], 2, &cv);
-            CHECK(cv.off <= sizeof mem);
-            cv = (carver){(char *)mem, 0};
-            quant_layout(&sq, w, qs[b], 2, &cv);
-            kz_rquant_state ref;
-            CHECK(kz_rquant_mem(w) <= sizeof rmem);
-            kz_rquant_init(&ref, w, qs[b][0], rmem);
-            size_t bad = N;
-            for (size_t i = 0; i < N && bad == N; i++) {
-                squant_push(&sq, x[i]);
-                kz_rquant_push(&ref, x[i]);
-                for (size_t e = 0; e < 2; e++) {
-                    double want = kz_rquant_at(&ref, qs[b][e]), got = squant_value(&sq, e);
-                    if (!(want == got || (isnan(want) && isnan(got)))) {
+    const double q_near1 = 0x1.fffffffffffffp-1; /* 1 - 2^-53 */
+    const double qs[][2] = {{0.9, 0.1}, {0.8, 0.5}, {0.1, 0.9}, {0.0, 1.0}, {q_near1, 0.37}};
+    static double mem[4 * WMAX + 64], rmem[2 * WMAX];
+    size_t n_exact_levels = 0;
+    for (int isa = FE_ISA_PLAIN; isa <= FE_ISA_AVX512; isa++) {
+        fe_count_fn f = fe_count_variant((fe_count_isa)isa);
+        for (size_t a = 0; f && a < sizeof ws / sizeof ws[0]; a++) {
+            for (size_t b = 0; b < sizeof qs / sizeof qs[0]; b++) {
+                size_t w = ws[a];
+                qwin sq;
+                carver cv = {NULL, 0};
+                qwin_layout(&sq, w, qs[b], 2, &cv);
+                CHECK(cv.off <= sizeof mem);
+                cv = (carver){(char *)mem, 0};
+                qwin_layout(&sq, w, qs[b], 2, &cv);
+                sq.count = f;
+                n_exact_levels += !sq.rank_ok[0];
+                kz_rquant_state ref;
+                CHECK(kz_rquant_mem(w) <= sizeof rmem);
+                kz_rquant_init(&ref, w, qs[b][0], rmem);
+                size_t bad = N;
+                for (size_t i = 0; i < N && bad == N; i++) {
+                    int above, below;
+                    qwin_push(&sq, x[i]);
+                    qwin_flags(&sq, x[i], &above, &below);
+                    kz_rquant_push(&ref, x[i]);
+                    int want_above = x[i] > kz_rquant_at(&ref, qs[b][0]);
+                    int want_below = x[i] < kz_rquant_at(&ref, qs[b][1]);
+                    if (above != want_above || below != want_below) {
                         bad = i;
                     }
                 }
+                CHECK_MSG(bad == N, "isa %d w=%zu q={%g, %g}: flags differ at push %zu", isa, w,
+                          qs[b][0], qs[b][1], bad);
             }
-            CHECK_MSG(bad == N, "w=%zu q={%g, %g}: quantile differs at push %zu", w, qs[b][0],
-                      qs[b][1], bad);
         }
     }
+    CHECK(n_exact_levels > 0); /* the fraction test sent some level to the sorted fallback */
 }
 
 int main(void)
@@ -478,6 +530,7 @@ int main(void)
     test_frame();
     test_cache();
     test_oom();
-    test_quantile_windows_equal_sorted();
+    test_quantile_counts();
+    test_quantile_flags_equal_sorted();
     KZ_TEST_DONE();
 }

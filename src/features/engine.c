@@ -4,8 +4,8 @@
  *
  * DESIGN. Formulas and numeric conventions are docs/features.md (SPEC §1.2-1.6 with kizashi's
  * fixes), mirrored from tests/reference/features_ref.py. Rolling windows are O(1) states of
- * src/ta/rolling_int.h (inlined pushes: the means, lags, extrema and quantiles through
- * window_int.h, variance, correlation and EWM directly), all living in one block carved by a
+ * src/ta/rolling_int.h (inlined pushes: the means, lags and extrema through window_int.h,
+ * variance, correlation and EWM directly) and window_int.h's quantile comparisons, all living in one block carved by a
  * two-pass layout (size, then init), so a push never allocates. The rolling mean is exact on a
  * window of equal values (pandas 1.5 roll_mean/roll_var track runs of equal values; a zero-volume
  * window must give VWAP = 0 exactly, docs/features.md "Points the formulas leave open"), and
@@ -20,11 +20,17 @@
  * to exactly one phase and still sees its inputs bar after bar in order, so the values do not
  * depend on the chunk length (streaming passes chunks of 1 bar, the batch chunks of FE_CHUNK):
  * same states, same pushes, same doubles. What a later phase needs from an earlier one (C[t-1],
- * the core outputs, the standard deviations and quantiles, HH/LL, the FR/OI normals) goes through
- * the per-bar context fe_ctx; what a phase carries from one bar to the next (the previous high,
- * low, HH, LL, return) is that phase's own state. Short loops over a block let the CPU overlap
- * the work of consecutive bars and of independent states (measured: ~5-10% of the batch time
- * against one pass over all 94 columns per bar).
+ * the core's columns, the standard deviations, the quantile flags, HH/LL, the FR/OI normals) goes
+ * through the chunk's columns fe_ctx; what a phase carries from one bar to the next (the previous
+ * high, low, HH, LL, return) is that phase's own state. Within a phase the states run bar by bar
+ * and the formulas column by column (see "block columns"), which the compiler vectorises.
+ *
+ * ISA. fe_engine_run is compiled for AVX-512, AVX2 and baseline x86-64, the version chosen when
+ * the program loads (GCC's target_clones; elsewhere one version): wider vectors for the formula
+ * loops. Every operation is the same IEEE operation in every version, and none may be fused into
+ * an FMA (-std=c11 turns contraction off; FMA is not among the targets), so all three give the
+ * same doubles (the tests compare them with the goldens and with each other's outputs through
+ * the stream == batch checks on whichever version runs).
  */
 #include <math.h>
 #include <stdint.h>
@@ -154,6 +160,77 @@ static inline double hist_lag(const close_hist *h, size_t k)
     return k < h->n ? h->v[h->pos + HIST - 1 - k] : NAN;
 }
 
+/* ================================================================ block columns
+ * A phase runs its rolling states bar after bar (they are sequential), keeping what they give
+ * per bar in block columns, and then computes its formulas over the block column by column in
+ * loops without state, which the compiler vectorises: most of the engine's arithmetic, and above
+ * all its ~70 divisions per bar (a scalar division costs ~4x a lane of a packed one here),
+ * runs two (SSE2) or more lanes at a time. Each value is the same expression on the same doubles
+ * as computed bar by bar, so the same double: IEEE operations are exact per lane, and -std=c11
+ * allows no contraction into FMA. */
+
+/* Before a loop over a block's columns: each iteration reads and writes only its own row r of
+ * every column, so no iteration depends on another whatever the columns' addresses. Without it
+ * GCC wants run-time overlap checks for every pair of columns a loop touches, gives up past ten,
+ * and leaves the loop scalar. */
+#if defined(__GNUC__) && !defined(__clang__)
+#    define FE_IVDEP _Pragma("GCC ivdep")
+#else
+#    define FE_IVDEP
+#endif
+
+typedef double col[FE_CHUNK];
+
+/* rmean pushes of a block, for the means computed after (rmean_at): the inputs, rmean_sum's
+ * results and whether the run of equal values covers the window (1.0 or 0.0). */
+typedef struct rmean_blk {
+    col x, sum, full;
+} rmean_blk;
+
+static inline void rmean_put(rmean *m, double x, rmean_blk *b, size_t r)
+{
+    b->x[r] = x;
+    b->sum[r] = rmean_sum(m, x);
+    b->full[r] = m->run >= m->s.r.w ? 1.0 : 0.0;
+}
+
+/* rmean_of_sum for bar r of the block; w is the window length. */
+static inline double rmean_at(const rmean_blk *b, size_t r, double w)
+{
+    return b->full[r] != 0.0 ? b->x[r] : b->sum[r] / w;
+}
+
+static inline double rmean_w(const rmean *m)
+{
+    return (double)m->s.r.w;
+}
+
+/* pct_change pushes of a block: lag_pct_push(l, x) = v / old - 1, v the padded input and old
+ * the padded input k pushes earlier (NaN until then, so the ratio is NaN too). */
+typedef struct pct_blk {
+    col v, old;
+} pct_blk;
+
+static inline void pct_put(lag *l, double x, pct_blk *b, size_t r)
+{
+    double v = x;
+    if (l->pad) {
+        if (isnan(x)) {
+            v = l->last;
+        } else {
+            l->last = x;
+        }
+    }
+    double old;
+    b->v[r] = v;
+    b->old[r] = kz_ring_store(&l->r, v, &old) ? old : NAN;
+}
+
+static inline double pct_at(const pct_blk *b, size_t r)
+{
+    return b->v[r] / b->old[r] - 1.0;
+}
+
 /* ================================================================ close-only core */
 
 /* Features that need only the close: base bars and each higher timeframe. */
@@ -166,9 +243,10 @@ typedef struct close_core {
     rmean ma_s, ma_l;
 } close_core;
 
-typedef struct core_out {
-    double r, rv, rsi, macd, signal, hist, ma_s, ma_l, trend;
-} core_out;
+/* The core's columns over a block. */
+typedef struct core_cols {
+    col r, rv, rsi, macd, signal, hist, ma_s, ma_l, trend;
+} core_cols;
 
 static void core_layout(close_core *c, const kz_feature_params *p, carver *cv)
 {
@@ -187,34 +265,45 @@ static void core_layout(close_core *c, const kz_feature_params *p, carver *cv)
     }
 }
 
-/* The core without its variance state: every output but rv (which core_rv completes). */
-static void core_push_but_rv(close_core *c, double close, core_out *o)
+/* The core over n closes without its variance state: every column but rv (core_rv). */
+static void core_run_but_rv(close_core *c, const double *close, size_t n, core_cols *o)
 {
-    o->r = lag_pct_push(&c->r_lag, close);
-    /* SPEC §1.6 RSI with simple means; the NaN first difference counts as 0 gain and 0 loss. */
-    double d = lag_diff_push(&c->d_lag, close);
-    double gain = rmean_push(&c->gain, d > 0.0 ? d : 0.0);
-    double loss = rmean_push(&c->loss, d < 0.0 ? -d : 0.0);
-    o->rsi = 100.0 - 100.0 / (1.0 + sdiv(gain, loss, 1.0));
-    o->macd = kz_ewma_step(&c->e12, close) - kz_ewma_step(&c->e26, close);
-    o->signal = kz_ewma_step(&c->e9, o->macd);
-    o->hist = o->macd - o->signal;
-    o->ma_s = rmean_push(&c->ma_s, close);
-    o->ma_l = rmean_push(&c->ma_l, close);
-    o->trend = sdiv(o->ma_s - o->ma_l, o->ma_l, 0.0);
+    pct_blk ret;
+    rmean_blk g, l, ms, ml;
+    for (size_t r = 0; r < n; r++) {
+        double x = close[r];
+        pct_put(&c->r_lag, x, &ret, r);
+        /* SPEC §1.6 RSI with simple means; the NaN first difference counts as 0 gain and 0
+         * loss. */
+        double d = lag_diff_push(&c->d_lag, x);
+        rmean_put(&c->gain, d > 0.0 ? d : 0.0, &g, r);
+        rmean_put(&c->loss, d < 0.0 ? -d : 0.0, &l, r);
+        double macd = kz_ewma_step(&c->e12, x) - kz_ewma_step(&c->e26, x);
+        o->macd[r] = macd;
+        o->signal[r] = kz_ewma_step(&c->e9, macd);
+        rmean_put(&c->ma_s, x, &ms, r);
+        rmean_put(&c->ma_l, x, &ml, r);
+    }
+    double wg = rmean_w(&c->gain), wl = rmean_w(&c->loss);
+    double ws = rmean_w(&c->ma_s), wL = rmean_w(&c->ma_l);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        o->r[r] = pct_at(&ret, r);
+        double gain = rmean_at(&g, r, wg), loss = rmean_at(&l, r, wl);
+        o->rsi[r] = 100.0 - 100.0 / (1.0 + sdiv(gain, loss, 1.0));
+        o->hist[r] = o->macd[r] - o->signal[r];
+        double ma_s = rmean_at(&ms, r, ws), ma_l = rmean_at(&ml, r, wL);
+        o->ma_s[r] = ma_s;
+        o->ma_l[r] = ma_l;
+        o->trend[r] = sdiv(ma_s - ma_l, ma_l, 0.0);
+    }
 }
 
-/* rv from the return core_push_but_rv has just computed. */
-static inline void core_rv(close_core *c, core_out *o)
+/* rv of bar r from the return core_run_but_rv has computed. */
+static inline void core_rv(close_core *c, core_cols *o, size_t r)
 {
     /* sqrt(24) on every timeframe, as the original (SPEC §1.4). */
-    o->rv = std_push(&c->r_var, o->r) * sqrt(24.0);
-}
-
-static void core_push(close_core *c, double close, core_out *o)
-{
-    core_push_but_rv(c, close, o);
-    core_rv(c, o);
+    o->rv[r] = std_push(&c->r_var, o->r[r]) * sqrt(24.0);
 }
 
 /* ================================================================ higher timeframes */
@@ -253,13 +342,14 @@ htf_layout(htf_state *h, const kz_feature_params *p, int64_t tf_ms, kz_timeframe
 
 static void htf_finalize(htf_state *h)
 {
-    core_out o;
-    core_push(&h->core, h->close, &o);
-    h->reading[0] = o.r;
-    h->reading[1] = o.rv;
-    h->reading[2] = o.rsi;
-    h->reading[3] = o.hist;
-    h->reading[4] = o.trend;
+    core_cols o;
+    core_run_but_rv(&h->core, &h->close, 1, &o);
+    core_rv(&h->core, &o, 0);
+    h->reading[0] = o.r[0];
+    h->reading[1] = o.rv[0];
+    h->reading[2] = o.rsi[0];
+    h->reading[3] = o.hist[0];
+    h->reading[4] = o.trend[0];
     h->open = 0;
 }
 
@@ -294,18 +384,20 @@ htf_push(htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, fe_row row, s
 
 /* ================================================================ the engine */
 
-/* One bar of a chunk: its inputs and what later phases read from earlier ones. */
+/* A chunk's columns: its inputs and what later phases read from earlier ones. */
 typedef struct fe_ctx {
-    fe_bar in;
-    double c1, c10; /* C[t-1], C[t-10] (NaN before the series is long enough) */
-    core_out co;
+    int64_t ts[FE_CHUNK];
+    col o, h, l, c, v, fr, oi;
+    col c1, c10; /* C[t-1], C[t-10] (NaN before the series is long enough) */
+    core_cols co;
     /* moments phase: standard deviations and correlations */
-    double fr_sd24, fr_sd168, oi_sd168, r_sd24, oi_corr, eff;
-    double oi_change; /* pct(OI,1) */
-    /* quantile phase: the windows' quantiles after this bar's push */
-    double rv_q80, v_q90, fr_q90, fr_q10, oi_q90;
-    double hh, ll;             /* MAX(H,v), MIN(L,v) (need_hlv) */
-    double snorm_fr, snorm_oi; /* for composite; NaN when not computed */
+    col fr_sd24, fr_sd168, oi_sd168, r_sd24, oi_corr, eff;
+    col oi_change; /* pct(OI,1) */
+    /* quantile phase: the bar's value against its window's quantile (after this bar's push) */
+    int rv_high[FE_CHUNK], v_spike[FE_CHUNK], fr_high[FE_CHUNK], fr_low[FE_CHUNK],
+        oi_surge[FE_CHUNK];
+    col hh, ll;             /* MAX(H,v), MIN(L,v) (need_hlv) */
+    col snorm_fr, snorm_oi; /* for composite; NaN when not computed */
 } fe_ctx;
 
 struct fe_engine {
@@ -324,20 +416,20 @@ struct fe_engine {
     ext cmin, cmax;
     /* volatility */
     rmean rv_ma, tr_ma;
-    squant rv_q;
+    qwin rv_q;
     lag rv_pct;
     /* volume */
     rmean v_sum, v_ma5, tpv_sum; /* v_sum: SUM(V,vol) and SMA(V,vol) */
     lag v_pct;
-    squant v_q;
+    qwin v_q;
     /* funding */
     rmean fr_ma24, fr_ma168;
     kz_rvar_state fr_var24, fr_var168;
     lag fr_diff, fr_pct;
-    squant fr_q; /* quantiles 0.9 and 0.1 */
+    qwin fr_q; /* quantiles 0.9 and 0.1 */
     /* open interest */
     lag oi_pct1, oi_pct24;
-    squant oi_q90;
+    qwin oi_q90;
     kz_rvar_state r_var24, oi_var168;
     rmean oi_ma24, oi_ma168;
     kz_rcorr_state oi_corr;
@@ -354,7 +446,7 @@ struct fe_engine {
     htf_state htf[N_HTF];
     /* time */
     double hour_sin[24], hour_cos[24], dow_sin[7], dow_cos[7];
-    fe_ctx ctx[FE_CHUNK];
+    fe_ctx ctx;
 };
 
 static int sel(const fe_engine *e, kz_feature_group g)
@@ -362,7 +454,7 @@ static int sel(const fe_engine *e, kz_feature_group g)
     return (e->g & KZ_FG_BIT(g)) != 0;
 }
 
-/* The quantile levels of the quantile windows (quant_layout takes arrays). */
+/* The quantile levels of the quantile windows (qwin_layout takes arrays). */
 static const double Q80 = 0.8, Q90 = 0.9, FR_Q[2] = {0.9, 0.1};
 
 /* Lays out (base == NULL: sizes) the states of the selected groups. */
@@ -381,7 +473,7 @@ static void engine_layout(fe_engine *e, carver *cv)
     if (sel(e, KZ_FG_VOLATILITY)) {
         rmean_layout(&e->rv_ma, v, cv);
         rmean_layout(&e->tr_ma, v, cv);
-        quant_layout(&e->rv_q, 2 * v, &Q80, 1, cv);
+        qwin_layout(&e->rv_q, 2 * v, &Q80, 1, cv);
         lag_layout(&e->rv_pct, 1, 1, cv);
     }
     if (sel(e, KZ_FG_VOLUME)) {
@@ -389,7 +481,7 @@ static void engine_layout(fe_engine *e, carver *cv)
         rmean_layout(&e->tpv_sum, vol, cv);
         rmean_layout(&e->v_sum, vol, cv);
         lag_layout(&e->v_pct, 1, 1, cv);
-        quant_layout(&e->v_q, vol, &Q90, 1, cv);
+        qwin_layout(&e->v_q, vol, &Q90, 1, cv);
     }
     if (e->need_fr) {
         rmean_layout(&e->fr_ma24, 24, cv);
@@ -398,12 +490,12 @@ static void engine_layout(fe_engine *e, carver *cv)
         var_layout(&e->fr_var168, 168, cv);
         lag_layout(&e->fr_diff, 1, 0, cv);
         lag_layout(&e->fr_pct, 1, 1, cv);
-        quant_layout(&e->fr_q, 168, FR_Q, 2, cv);
+        qwin_layout(&e->fr_q, 168, FR_Q, 2, cv);
     }
     if (e->need_oi) {
         lag_layout(&e->oi_pct1, 1, 1, cv);
         lag_layout(&e->oi_pct24, 24, 1, cv);
-        quant_layout(&e->oi_q90, 168, &Q90, 1, cv);
+        qwin_layout(&e->oi_q90, 168, &Q90, 1, cv);
         var_layout(&e->r_var24, 24, cv);
         var_layout(&e->oi_var168, 168, cv);
         rmean_layout(&e->oi_ma24, 24, cv);
@@ -492,33 +584,39 @@ void fe_engine_free(fe_engine *e)
 }
 
 /* ---------------------------------------------------------------- phases, SPEC §1.3-1.6
- * Each phase runs its group over the n bars of the chunk: bar r's cells go to row_at(row, r). */
+ * Each phase runs its group over the n bars of the chunk (see "block columns"): the states bar
+ * by bar, then the formulas column by column, bar r's cell j going to out[j * stride + r]. */
 
 static inline fe_row row_at(fe_row row, size_t r)
 {
     return (fe_row){row.v + r, row.stride};
 }
 
-/* Close history and the close-only core: C[t-1], C[t-10] and core_out for every later phase
- * (rv: moments_phase). */
+/* Column j of the output block (restrict: the block is not one of the engine's columns). */
+static inline double *out_col(fe_row rows, size_t j)
+{
+    return rows.v + j * rows.stride;
+}
+
+/* Close history and the close-only core: C[t-1], C[t-10] and the core's columns for every later
+ * phase (rv: moments_phase). */
 static void base_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     for (size_t r = 0; r < n; r++) {
-        hist_push(&e->ch, cx[r].in.c);
-        cx[r].c1 = hist_lag(&e->ch, 1);
-        cx[r].c10 = hist_lag(&e->ch, 10);
-        core_push_but_rv(&e->core, cx[r].in.c, &cx[r].co);
+        hist_push(&e->ch, cx->c[r]);
+        cx->c1[r] = hist_lag(&e->ch, 1);
+        cx->c10[r] = hist_lag(&e->ch, 10);
     }
+    core_run_but_rv(&e->core, cx->c, n, &cx->co);
 }
 
 /* FE_FLATTEN: inline every call in the function's body (GCC/Clang; elsewhere a no-op). For the
- * moments and quantile phases: the compiler keeps kz_rvar_step, kz_rcorr_step and squant_push
- * out of line (too large to inline at each of their 5, 2 and 4 call sites), so every window
- * shared one copy of their data-dependent branches, and each window's pattern (a quantile
- * window's entering and leaving values, a run of equal funding rates) trained the predictor
- * against the next window's. A copy per window keeps the patterns apart (callgrind's branch
- * simulation: -15% mispredicts; with qend_replace_at 2-4% of the batch time on 100k bars). The
- * per-window arithmetic is unchanged, so are the doubles. */
+ * moments and quantile phases: the compiler keeps kz_rvar_step, kz_rcorr_step and the quantile
+ * windows' pushes out of line (too large to inline at each of their call sites), so every window
+ * shared one copy of their data-dependent branches, and each window's pattern (a run of equal
+ * funding rates, a refresh) trained the predictor against the next window's. A copy per window
+ * keeps the patterns apart (callgrind's branch simulation: -15% mispredicts). The per-window
+ * arithmetic is unchanged, so are the doubles. */
 #if defined(__GNUC__)
 #    define FE_FLATTEN __attribute__((flatten))
 #else
@@ -532,128 +630,174 @@ FE_FLATTEN static void moments_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     int regime = sel(e, KZ_FG_REGIME);
     for (size_t r = 0; r < n; r++) {
-        double ret = cx[r].co.r;
-        core_rv(&e->core, &cx[r].co);
+        double ret = cx->co.r[r];
+        core_rv(&e->core, &cx->co, r);
         if (e->need_fr) {
-            cx[r].fr_sd168 = std_push(&e->fr_var168, cx[r].in.fr);
-            cx[r].fr_sd24 = std_push(&e->fr_var24, cx[r].in.fr);
+            cx->fr_sd168[r] = std_push(&e->fr_var168, cx->fr[r]);
+            cx->fr_sd24[r] = std_push(&e->fr_var24, cx->fr[r]);
         }
         if (e->need_oi) {
-            double ch = lag_pct_push(&e->oi_pct1, cx[r].in.oi);
-            cx[r].oi_change = ch;
-            cx[r].oi_corr = kz_rcorr_step(&e->oi_corr, ret, ch);
-            cx[r].oi_sd168 = std_push(&e->oi_var168, cx[r].in.oi);
-            cx[r].r_sd24 = std_push(&e->r_var24, ret);
+            double ch = lag_pct_push(&e->oi_pct1, cx->oi[r]);
+            cx->oi_change[r] = ch;
+            cx->oi_corr[r] = kz_rcorr_step(&e->oi_corr, ret, ch);
+            cx->oi_sd168[r] = std_push(&e->oi_var168, cx->oi[r]);
+            cx->r_sd24[r] = std_push(&e->r_var24, ret);
         }
         if (regime) {
             /* Lag-1 autocorrelation of the last v returns = corr of the v-1 pairs
              * (r[t-1], r[t]). */
-            cx[r].eff = kz_rcorr_step(&e->eff, e->prev_r, ret);
+            cx->eff[r] = kz_rcorr_step(&e->eff, e->prev_r, ret);
             e->prev_r = ret;
         }
     }
 }
 
-/* Every quantile window in one loop, likewise: a push is a short chain of comparisons (now and
- * then a move or a scan) through the window's own memory, independent of the other windows'. */
+/* Every quantile window in one loop, likewise (qwin: a ring push and a counting pass). */
 FE_FLATTEN static void quantile_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     int vola = sel(e, KZ_FG_VOLATILITY), volu = sel(e, KZ_FG_VOLUME);
     for (size_t r = 0; r < n; r++) {
         if (vola) {
-            squant_push(&e->rv_q, cx[r].co.rv);
-            cx[r].rv_q80 = squant_value(&e->rv_q, 0);
+            qwin_push(&e->rv_q, cx->co.rv[r]);
+            qwin_flags(&e->rv_q, cx->co.rv[r], &cx->rv_high[r], NULL);
         }
         if (volu) {
-            squant_push(&e->v_q, cx[r].in.v);
-            cx[r].v_q90 = squant_value(&e->v_q, 0);
+            qwin_push(&e->v_q, cx->v[r]);
+            qwin_flags(&e->v_q, cx->v[r], &cx->v_spike[r], NULL);
         }
         if (e->need_fr) {
-            squant_push(&e->fr_q, cx[r].in.fr);
-            cx[r].fr_q90 = squant_value(&e->fr_q, 0);
-            cx[r].fr_q10 = squant_value(&e->fr_q, 1);
+            qwin_push(&e->fr_q, cx->fr[r]);
+            qwin_flags(&e->fr_q, cx->fr[r], &cx->fr_high[r], &cx->fr_low[r]);
         }
         if (e->need_oi) {
-            squant_push(&e->oi_q90, cx[r].in.oi);
-            cx[r].oi_q90 = squant_value(&e->oi_q90, 0);
+            qwin_push(&e->oi_q90, cx->oi[r]);
+            qwin_flags(&e->oi_q90, cx->oi[r], &cx->oi_surge[r], NULL);
         }
     }
 }
 
 static void price_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
+    pct_blk mom, c5, c20;
+    col cmin, cmax;
     for (size_t r = 0; r < n; r++) {
-        const fe_bar *b = &cx[r].in;
-        const core_out *co = &cx[r].co;
-        double o = b->o, h = b->h, l = b->l, c = b->c, c1 = cx[r].c1;
-        fe_row row = row_at(rows, r);
-        put(row, F_MA_10, co->ma_s);
-        put(row, F_MA_50, co->ma_l);
-        put(row, F_PRICE_MA_RATIO_SHORT, c / co->ma_s);
-        put(row, F_PRICE_MA_RATIO_LONG, c / co->ma_l);
-        put(row, F_PRICE_MOMENTUM_14, lag_pct_push(&e->c_mom, c));
-        put(row, F_HIGH_LOW_POSITION, (c - l) / (h - l + EPS));
-        put(row, F_PRICE_CHANGE_1, co->r);
-        put(row, F_PRICE_CHANGE_5, lag_pct_push(&e->c_5, c));
-        put(row, F_PRICE_CHANGE_20, lag_pct_push(&e->c_20, c));
-        put(row, F_PRICE_RANGE, (h - l) / c);
-        put(row, F_BODY_SIZE, fabs(c - o) / c);
-        put(row, F_UPPER_SHADOW, (h - max2(o, c)) / c);
-        put(row, F_LOWER_SHADOW, (min2(o, c) - l) / c);
-        double cmin = min_push(&e->cmin, c), cmax = max_push(&e->cmax, c);
-        put(row, F_PRICE_POSITION, sdiv(c - cmin, cmax - cmin, 0.5));
-        put(row, F_GAP, sdiv(o - c1, c1, 0.0));
+        double c = cx->c[r];
+        pct_put(&e->c_mom, c, &mom, r);
+        pct_put(&e->c_5, c, &c5, r);
+        pct_put(&e->c_20, c, &c20, r);
+        cmin[r] = min_push(&e->cmin, c);
+        cmax[r] = max_push(&e->cmax, c);
+    }
+    double *restrict ma10 = out_col(rows, F_MA_10), *restrict ma50 = out_col(rows, F_MA_50);
+    double *restrict rs = out_col(rows, F_PRICE_MA_RATIO_SHORT);
+    double *restrict rl = out_col(rows, F_PRICE_MA_RATIO_LONG);
+    double *restrict pm = out_col(rows, F_PRICE_MOMENTUM_14);
+    double *restrict hlp = out_col(rows, F_HIGH_LOW_POSITION);
+    double *restrict ch1 = out_col(rows, F_PRICE_CHANGE_1);
+    double *restrict ch5 = out_col(rows, F_PRICE_CHANGE_5);
+    double *restrict ch20 = out_col(rows, F_PRICE_CHANGE_20);
+    double *restrict rng = out_col(rows, F_PRICE_RANGE), *restrict body = out_col(rows, F_BODY_SIZE);
+    double *restrict up = out_col(rows, F_UPPER_SHADOW), *restrict lo = out_col(rows, F_LOWER_SHADOW);
+    double *restrict pos = out_col(rows, F_PRICE_POSITION), *restrict gap = out_col(rows, F_GAP);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        double o = cx->o[r], h = cx->h[r], l = cx->l[r], c = cx->c[r], c1 = cx->c1[r];
+        ma10[r] = cx->co.ma_s[r];
+        ma50[r] = cx->co.ma_l[r];
+        rs[r] = c / cx->co.ma_s[r];
+        rl[r] = c / cx->co.ma_l[r];
+        pm[r] = pct_at(&mom, r);
+        hlp[r] = (c - l) / (h - l + EPS);
+        ch1[r] = cx->co.r[r];
+        ch5[r] = pct_at(&c5, r);
+        ch20[r] = pct_at(&c20, r);
+        rng[r] = (h - l) / c;
+        body[r] = fabs(c - o) / c;
+        up[r] = (h - max2(o, c)) / c;
+        lo[r] = (min2(o, c) - l) / c;
+        pos[r] = sdiv(c - cmin[r], cmax[r] - cmin[r], 0.5);
+        gap[r] = sdiv(o - c1, c1, 0.0);
     }
 }
 
 /* np.maximum propagates NaN: TR is NaN on row 0 (SPEC §1.4). */
-static double true_range(double h, double l, double c1)
+static inline double true_range(double h, double l, double c1)
 {
-    if (isnan(c1) || isnan(h) || isnan(l)) {
-        return NAN;
-    }
-    return max2(h - l, max2(fabs(h - c1), fabs(l - c1)));
+    double tr = max2(h - l, max2(fabs(h - c1), fabs(l - c1)));
+    return isnan(c1) || isnan(h) || isnan(l) ? NAN : tr;
 }
 
 static void volatility_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
+    double *restrict tr = out_col(rows, F_TR);
+    FE_IVDEP
     for (size_t r = 0; r < n; r++) {
-        const core_out *co = &cx[r].co;
-        fe_row row = row_at(rows, r);
-        double tr = true_range(cx[r].in.h, cx[r].in.l, cx[r].c1);
-        double atr = rmean_push(&e->tr_ma, tr);
-        put(row, F_RETURNS, co->r);
-        put(row, F_REALIZED_VOLATILITY_20, co->rv);
-        put(row, F_VOLATILITY_SPIKE, sdiv(co->rv, rmean_push(&e->rv_ma, co->rv), 1.0));
-        put(row, F_TR, tr);
-        put(row, F_ATR_20, atr);
-        put(row, F_ATR_NORMALIZED, atr / cx[r].in.c);
-        put(row, F_HIGH_VOL_REGIME, flag(co->rv > cx[r].rv_q80));
-        put(row, F_VOL_CHANGE, lag_pct_push(&e->rv_pct, co->rv));
+        tr[r] = true_range(cx->h[r], cx->l[r], cx->c1[r]);
+    }
+    rmean_blk atr, rvm;
+    pct_blk rvp;
+    for (size_t r = 0; r < n; r++) {
+        rmean_put(&e->tr_ma, tr[r], &atr, r);
+        rmean_put(&e->rv_ma, cx->co.rv[r], &rvm, r);
+        pct_put(&e->rv_pct, cx->co.rv[r], &rvp, r);
+    }
+    double wa = rmean_w(&e->tr_ma), wr = rmean_w(&e->rv_ma);
+    double *restrict ret = out_col(rows, F_RETURNS);
+    double *restrict rv = out_col(rows, F_REALIZED_VOLATILITY_20);
+    double *restrict spike = out_col(rows, F_VOLATILITY_SPIKE);
+    double *restrict atr20 = out_col(rows, F_ATR_20), *restrict atrn = out_col(rows, F_ATR_NORMALIZED);
+    double *restrict hv = out_col(rows, F_HIGH_VOL_REGIME), *restrict vc = out_col(rows, F_VOL_CHANGE);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        double a = rmean_at(&atr, r, wa);
+        ret[r] = cx->co.r[r];
+        rv[r] = cx->co.rv[r];
+        spike[r] = sdiv(cx->co.rv[r], rmean_at(&rvm, r, wr), 1.0);
+        atr20[r] = a;
+        atrn[r] = a / cx->c[r];
+        hv[r] = flag(cx->rv_high[r]);
+        vc[r] = pct_at(&rvp, r);
     }
 }
 
 static void volume_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
+    col tp;
+    FE_IVDEP
     for (size_t r = 0; r < n; r++) {
-        const fe_bar *b = &cx[r].in;
-        double c = b->c, v = b->v;
-        fe_row row = row_at(rows, r);
-        double vsum = rmean_sum(&e->v_sum, v), vma = rmean_of_sum(&e->v_sum, v, vsum);
-        double tp = (b->h + b->l + c) / 3.0;
-        double vwap = sdiv(rmean_sum(&e->tpv_sum, tp * v), vsum, tp);
-        put(row, F_VOLUME_MA_20, vma);
-        put(row, F_VOLUME_RATIO, sdiv(v, vma, 1.0));
-        put(row, F_PRICE_VOLUME_TREND, cx[r].co.r * lag_pct_push(&e->v_pct, v));
-        put(row, F_VWAP, vwap);
-        put(row, F_VWAP_DEVIATION, sdiv(c - vwap, vwap, 0.0));
-        put(row, F_VOLUME_SPIKE, flag(v > cx[r].v_q90));
-        put(row, F_VOLUME_TREND, sdiv(rmean_push(&e->v_ma5, v), vma, 1.0));
+        tp[r] = (cx->h[r] + cx->l[r] + cx->c[r]) / 3.0;
+    }
+    rmean_blk vs, tpv, v5;
+    pct_blk vp;
+    for (size_t r = 0; r < n; r++) {
+        double v = cx->v[r];
+        rmean_put(&e->v_sum, v, &vs, r);
+        rmean_put(&e->tpv_sum, tp[r] * v, &tpv, r);
+        rmean_put(&e->v_ma5, v, &v5, r);
+        pct_put(&e->v_pct, v, &vp, r);
+    }
+    double wv = rmean_w(&e->v_sum), w5 = rmean_w(&e->v_ma5);
+    double *restrict ma = out_col(rows, F_VOLUME_MA_20), *restrict ratio = out_col(rows, F_VOLUME_RATIO);
+    double *restrict pvt = out_col(rows, F_PRICE_VOLUME_TREND), *restrict vw = out_col(rows, F_VWAP);
+    double *restrict dev = out_col(rows, F_VWAP_DEVIATION), *restrict sp = out_col(rows, F_VOLUME_SPIKE);
+    double *restrict tr = out_col(rows, F_VOLUME_TREND);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        double v = cx->v[r], c = cx->c[r];
+        double vma = rmean_at(&vs, r, wv);
+        double vwap = sdiv(tpv.sum[r], vs.sum[r], tp[r]);
+        ma[r] = vma;
+        ratio[r] = sdiv(v, vma, 1.0);
+        pvt[r] = cx->co.r[r] * pct_at(&vp, r);
+        vw[r] = vwap;
+        dev[r] = sdiv(c - vwap, vwap, 0.0);
+        sp[r] = flag(cx->v_spike[r]);
+        tr[r] = sdiv(rmean_at(&v5, r, w5), vma, 1.0);
     }
 }
 
 /* snorm(x,n) = sdiv(x - SMA(x,n), STD(x,n), 0), from the already pushed SMA and STD. */
-static double snorm(double x, double ma, double sd)
+static inline double snorm(double x, double ma, double sd)
 {
     return sdiv(x - ma, sd, 0.0);
 }
@@ -662,54 +806,93 @@ static double snorm(double x, double ma, double sd)
  * into the block or row too, and not copied to the frame. */
 static void funding_phase(fe_engine *e, fe_ctx *cx, size_t n, fe_row rows)
 {
+    rmean_blk m24, m168;
+    pct_blk fp;
+    double *restrict chg = out_col(rows, F_FR_CHANGE);
     for (size_t r = 0; r < n; r++) {
-        double fr = cx[r].in.fr;
-        fe_row row = row_at(rows, r);
-        double ma24 = rmean_push(&e->fr_ma24, fr), ma168 = rmean_push(&e->fr_ma168, fr);
-        cx[r].snorm_fr = snorm(fr, ma168, cx[r].fr_sd168);
-        put(row, F_FR_MA_24, ma24);
-        put(row, F_FR_MA_168, ma168);
-        put(row, F_FR_CHANGE, lag_diff_push(&e->fr_diff, fr));
-        put(row, F_FR_CHANGE_RATE, lag_pct_push(&e->fr_pct, fr));
-        put(row, F_PRICE_FR_DIVERGENCE, cx[r].co.r - fr);
-        put(row, F_FR_EXTREME_HIGH, flag(fr > cx[r].fr_q90));
-        put(row, F_FR_EXTREME_LOW, flag(fr < cx[r].fr_q10));
-        put(row, F_FR_NORMALIZED, cx[r].snorm_fr);
-        put(row, F_FR_TREND, ma24 - ma168);
-        put(row, F_FR_VOLATILITY, cx[r].fr_sd24);
+        double fr = cx->fr[r];
+        rmean_put(&e->fr_ma24, fr, &m24, r);
+        rmean_put(&e->fr_ma168, fr, &m168, r);
+        chg[r] = lag_diff_push(&e->fr_diff, fr);
+        pct_put(&e->fr_pct, fr, &fp, r);
+    }
+    double w24 = rmean_w(&e->fr_ma24), w168 = rmean_w(&e->fr_ma168);
+    double *restrict ma24c = out_col(rows, F_FR_MA_24), *restrict ma168c = out_col(rows, F_FR_MA_168);
+    double *restrict rate = out_col(rows, F_FR_CHANGE_RATE);
+    double *restrict div = out_col(rows, F_PRICE_FR_DIVERGENCE);
+    double *restrict hi = out_col(rows, F_FR_EXTREME_HIGH), *restrict low = out_col(rows, F_FR_EXTREME_LOW);
+    double *restrict nrm = out_col(rows, F_FR_NORMALIZED), *restrict trend = out_col(rows, F_FR_TREND);
+    double *restrict vol = out_col(rows, F_FR_VOLATILITY);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        double fr = cx->fr[r];
+        double ma24 = rmean_at(&m24, r, w24), ma168 = rmean_at(&m168, r, w168);
+        double z = snorm(fr, ma168, cx->fr_sd168[r]);
+        cx->snorm_fr[r] = z;
+        ma24c[r] = ma24;
+        ma168c[r] = ma168;
+        rate[r] = pct_at(&fp, r);
+        div[r] = cx->co.r[r] - fr;
+        hi[r] = flag(cx->fr_high[r]);
+        low[r] = flag(cx->fr_low[r]);
+        nrm[r] = z;
+        trend[r] = ma24 - ma168;
+        vol[r] = cx->fr_sd24[r];
     }
 }
 
 static void oi_phase(fe_engine *e, fe_ctx *cx, size_t n, fe_row rows)
 {
+    rmean_blk m24, m168;
+    pct_blk p24;
     for (size_t r = 0; r < n; r++) {
-        double oi = cx[r].in.oi, corr = cx[r].oi_corr;
-        fe_row row = row_at(rows, r);
-        double ma24 = rmean_push(&e->oi_ma24, oi), ma168 = rmean_push(&e->oi_ma168, oi);
-        cx[r].snorm_oi = snorm(oi, ma168, cx[r].oi_sd168);
-        put(row, F_OI_CHANGE_RATE, cx[r].oi_change);
-        put(row, F_OI_CHANGE_RATE_24H, lag_pct_push(&e->oi_pct24, oi));
-        put(row, F_OI_SURGE, flag(oi > cx[r].oi_q90));
-        put(row, F_VOLATILITY_ADJUSTED_OI, sdiv(oi, cx[r].r_sd24, oi));
-        put(row, F_OI_MA_24, ma24);
-        put(row, F_OI_MA_168, ma168);
-        put(row, F_OI_TREND, ma24 / ma168 - 1.0);
+        double oi = cx->oi[r];
+        rmean_put(&e->oi_ma24, oi, &m24, r);
+        rmean_put(&e->oi_ma168, oi, &m168, r);
+        pct_put(&e->oi_pct24, oi, &p24, r);
+    }
+    double w24 = rmean_w(&e->oi_ma24), w168 = rmean_w(&e->oi_ma168);
+    double *restrict rate = out_col(rows, F_OI_CHANGE_RATE);
+    double *restrict rate24 = out_col(rows, F_OI_CHANGE_RATE_24H);
+    double *restrict surge = out_col(rows, F_OI_SURGE);
+    double *restrict vadj = out_col(rows, F_VOLATILITY_ADJUSTED_OI);
+    double *restrict ma24c = out_col(rows, F_OI_MA_24), *restrict ma168c = out_col(rows, F_OI_MA_168);
+    double *restrict trend = out_col(rows, F_OI_TREND);
+    double *restrict corr = out_col(rows, F_OI_PRICE_CORRELATION);
+    double *restrict nrm = out_col(rows, F_OI_NORMALIZED);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        double oi = cx->oi[r], k = cx->oi_corr[r];
+        double ma24 = rmean_at(&m24, r, w24), ma168 = rmean_at(&m168, r, w168);
+        double z = snorm(oi, ma168, cx->oi_sd168[r]);
+        cx->snorm_oi[r] = z;
+        rate[r] = cx->oi_change[r];
+        rate24[r] = pct_at(&p24, r);
+        surge[r] = flag(cx->oi_surge[r]);
+        vadj[r] = sdiv(oi, cx->r_sd24[r], oi);
+        ma24c[r] = ma24;
+        ma168c[r] = ma168;
+        trend[r] = ma24 / ma168 - 1.0;
         /* safe_correlation: NaN / ±inf -> 0. */
-        put(row, F_OI_PRICE_CORRELATION, isfinite(corr) ? corr : 0.0);
-        put(row, F_OI_NORMALIZED, cx[r].snorm_oi);
+        corr[r] = isfinite(k) ? k : 0.0;
+        nrm[r] = z;
     }
 }
 
 static void composite_phase(const fe_ctx *cx, size_t n, fe_row rows)
 {
+    double *restrict ratio = out_col(rows, F_FR_OI_RATIO);
+    double *restrict heat = out_col(rows, F_MARKET_HEAT_INDEX);
+    double *restrict stress = out_col(rows, F_MARKET_STRESS);
+    double *restrict bal = out_col(rows, F_MARKET_BALANCE);
+    FE_IVDEP
     for (size_t r = 0; r < n; r++) {
-        double fr = cx[r].in.fr, oi_change = cx[r].oi_change;
-        double zf = cx[r].snorm_fr, zo = cx[r].snorm_oi;
-        fe_row row = row_at(rows, r);
-        put(row, F_FR_OI_RATIO, sdiv(fr, cx[r].in.oi, 0.0));
-        put(row, F_MARKET_HEAT_INDEX, fr * oi_change);
-        put(row, F_MARKET_STRESS, sqrt(zf * zf + zo * zo));
-        put(row, F_MARKET_BALANCE, flag(fr > 0.0 && oi_change > 0.0));
+        double fr = cx->fr[r], oi_change = cx->oi_change[r];
+        double zf = cx->snorm_fr[r], zo = cx->snorm_oi[r];
+        ratio[r] = sdiv(fr, cx->oi[r], 0.0);
+        heat[r] = fr * oi_change;
+        stress[r] = sqrt(zf * zf + zo * zo);
+        bal[r] = flag(fr > 0.0 && oi_change > 0.0);
     }
 }
 
@@ -717,107 +900,155 @@ static void composite_phase(const fe_ctx *cx, size_t n, fe_row rows)
 static void hlv_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     for (size_t r = 0; r < n; r++) {
-        cx[r].hh = max_push(&e->hh_v, cx[r].in.h);
-        cx[r].ll = min_push(&e->ll_v, cx[r].in.l);
+        cx->hh[r] = max_push(&e->hh_v, cx->h[r]);
+        cx->ll[r] = min_push(&e->ll_v, cx->l[r]);
     }
+}
+
+/* The column shifted by one bar: prev[r] = x[r-1], prev[0] = *carry, which then takes x[n-1]
+ * (the phases' state of the previous bar). */
+static inline void shift1(const double *x, size_t n, double *carry, double *prev)
+{
+    prev[0] = *carry;
+    for (size_t r = 1; r < n; r++) {
+        prev[r] = x[r - 1];
+    }
+    *carry = x[n - 1];
 }
 
 static void regime_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
+    col hh1, ll1;
+    shift1(cx->hh, n, &e->prev_hh, hh1);
+    shift1(cx->ll, n, &e->prev_ll, ll1);
+    double *restrict ts = out_col(rows, F_TREND_STRENGTH);
+    double *restrict rb = out_col(rows, F_RANGE_BOUND_RATIO);
+    double *restrict bs = out_col(rows, F_BREAKOUT_STRENGTH);
+    double *restrict me = out_col(rows, F_MARKET_EFFICIENCY);
+    FE_IVDEP
     for (size_t r = 0; r < n; r++) {
-        double c = cx[r].in.c, hh = cx[r].hh, ll = cx[r].ll;
-        double hh1 = e->prev_hh, ll1 = e->prev_ll;
-        fe_row row = row_at(rows, r);
-        double brk = 0.0; /* NaN comparisons are false: warm-up rows give 0 (np.where) */
-        if (c > hh1) {
-            brk = (c - hh1) / hh1;
-        } else if (c < ll1) {
-            brk = (ll1 - c) / ll1;
-        }
-        put(row, F_TREND_STRENGTH, cx[r].co.trend);
-        put(row, F_RANGE_BOUND_RATIO, sdiv(c - ll, hh - ll, 0.5));
-        put(row, F_BREAKOUT_STRENGTH, brk);
-        put(row, F_MARKET_EFFICIENCY, cx[r].eff);
-        e->prev_hh = hh;
-        e->prev_ll = ll;
+        double c = cx->c[r], hh = cx->hh[r], ll = cx->ll[r];
+        /* NaN comparisons are false: warm-up rows give 0 (np.where) */
+        double up = (c - hh1[r]) / hh1[r], down = (ll1[r] - c) / ll1[r];
+        ts[r] = cx->co.trend[r];
+        rb[r] = sdiv(c - ll, hh - ll, 0.5);
+        bs[r] = c > hh1[r] ? up : c < ll1[r] ? down : 0.0;
+        me[r] = cx->eff[r];
     }
 }
 
 static void momentum_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
+    col hh, ll, tp, tp_ma, mad, k;
+    FE_IVDEP
     for (size_t r = 0; r < n; r++) {
-        const fe_bar *b = &cx[r].in;
-        const core_out *co = &cx[r].co;
-        double h = b->h, l = b->l, c = b->c;
-        fe_row row = row_at(rows, r);
-        double hh = max_push(&e->hh14, h), ll = min_push(&e->ll14, l);
-        double k = 100.0 * sdiv(c - ll, hh - ll, 0.5);
-        double tp = (h + l + c) / 3.0;
-        double tp_ma = rmean_push(&e->tp_ma20, tp);
-        double mad = NAN;
-        if (!isnan(tp_ma)) {
+        tp[r] = (cx->h[r] + cx->l[r] + cx->c[r]) / 3.0;
+    }
+    for (size_t r = 0; r < n; r++) {
+        hh[r] = max_push(&e->hh14, cx->h[r]);
+        ll[r] = min_push(&e->ll14, cx->l[r]);
+        double m = rmean_push(&e->tp_ma20, tp[r]);
+        tp_ma[r] = m;
+        mad[r] = NAN;
+        if (!isnan(m)) {
             /* Mean absolute deviation about the (run-exact) window mean; the ring holds the
              * window. */
             const double *w = e->tp_ma20.s.r.buf;
             double acc = 0.0;
             for (size_t i = 0; i < 20; i++) {
-                acc += fabs(w[i] - tp_ma);
+                acc += fabs(w[i] - m);
             }
-            mad = acc / 20.0;
+            mad[r] = acc / 20.0;
         }
-        put(row, F_RSI, co->rsi);
-        put(row, F_MACD, co->macd);
-        put(row, F_MACD_SIGNAL, co->signal);
-        put(row, F_MACD_HISTOGRAM, co->hist);
-        put(row, F_STOCHASTIC_K, k);
-        put(row, F_STOCHASTIC_D, rmean_push(&e->k_ma3, k));
-        put(row, F_WILLIAMS_R, -100.0 * (hh - c) / (hh - ll + EPS));
-        put(row, F_CCI, (tp - tp_ma) / (0.015 * mad + EPS));
-        put(row, F_ROC, lag_pct_push(&e->c_12, c) * 100.0);
-        put(row, F_MOMENTUM, c / cx[r].c10);
+    }
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        k[r] = 100.0 * sdiv(cx->c[r] - ll[r], hh[r] - ll[r], 0.5);
+    }
+    rmean_blk d;
+    pct_blk roc;
+    for (size_t r = 0; r < n; r++) {
+        rmean_put(&e->k_ma3, k[r], &d, r);
+        pct_put(&e->c_12, cx->c[r], &roc, r);
+    }
+    double wd = rmean_w(&e->k_ma3);
+    double *restrict rsi = out_col(rows, F_RSI), *restrict macd = out_col(rows, F_MACD);
+    double *restrict sig = out_col(rows, F_MACD_SIGNAL), *restrict hist = out_col(rows, F_MACD_HISTOGRAM);
+    double *restrict sk = out_col(rows, F_STOCHASTIC_K), *restrict sd = out_col(rows, F_STOCHASTIC_D);
+    double *restrict wr = out_col(rows, F_WILLIAMS_R), *restrict cci = out_col(rows, F_CCI);
+    double *restrict rc = out_col(rows, F_ROC), *restrict mo = out_col(rows, F_MOMENTUM);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        double c = cx->c[r];
+        rsi[r] = cx->co.rsi[r];
+        macd[r] = cx->co.macd[r];
+        sig[r] = cx->co.signal[r];
+        hist[r] = cx->co.hist[r];
+        sk[r] = k[r];
+        sd[r] = rmean_at(&d, r, wd);
+        wr[r] = -100.0 * (hh[r] - c) / (hh[r] - ll[r] + EPS);
+        cci[r] = (tp[r] - tp_ma[r]) / (0.015 * mad[r] + EPS);
+        rc[r] = pct_at(&roc, r) * 100.0;
+        mo[r] = c / cx->c10[r];
     }
 }
 
 static void pattern_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
     static const double FIB[5] = {0.236, 0.382, 0.5, 0.618, 0.786};
+    col ps, rs, h1, l1;
     for (size_t r = 0; r < n; r++) {
-        const fe_bar *b = &cx[r].in;
-        double o = b->o, c = b->c, hh = cx[r].hh, ll = cx[r].ll, c1 = cx[r].c1;
-        fe_row row = row_at(rows, r);
-        double ps = slope10_push(&e->sl_c, c), rs = slope10_push(&e->sl_rsi, cx[r].co.rsi);
-        double pivot = (e->prev_h + e->prev_l + c1) / 3.0;
+        ps[r] = slope10_push(&e->sl_c, cx->c[r]);
+        rs[r] = slope10_push(&e->sl_rsi, cx->co.rsi[r]);
+    }
+    shift1(cx->h, n, &e->prev_h, h1);
+    shift1(cx->l, n, &e->prev_l, l1);
+    double *restrict bear = out_col(rows, F_BEAR_DIVERGENCE);
+    double *restrict bull = out_col(rows, F_BULL_DIVERGENCE);
+    double *restrict sup = out_col(rows, F_SUPPORT_DISTANCE);
+    double *restrict res = out_col(rows, F_RESISTANCE_DISTANCE);
+    double *restrict piv = out_col(rows, F_PIVOT_DISTANCE);
+    double *restrict gu = out_col(rows, F_GAP_UP), *restrict gd = out_col(rows, F_GAP_DOWN);
+    double *restrict gs = out_col(rows, F_GAP_SIZE);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        double o = cx->o[r], c = cx->c[r], hh = cx->hh[r], ll = cx->ll[r], c1 = cx->c1[r];
+        double pivot = (h1[r] + l1[r] + c1) / 3.0;
         double g = (o - c1) / c1;
-        put(row, F_BEAR_DIVERGENCE, flag(ps > 0.0 && rs < 0.0));
-        put(row, F_BULL_DIVERGENCE, flag(ps < 0.0 && rs > 0.0));
-        put(row, F_SUPPORT_DISTANCE, (c - ll) / c);
-        put(row, F_RESISTANCE_DISTANCE, (hh - c) / c);
-        put(row, F_PIVOT_DISTANCE, (c - pivot) / pivot);
-        for (size_t k = 0; k < 5; k++) {
-            put(row, F_FIB_236_DISTANCE + k, fabs(c - (ll + (hh - ll) * FIB[k])) / c);
+        bear[r] = flag(ps[r] > 0.0 && rs[r] < 0.0);
+        bull[r] = flag(ps[r] < 0.0 && rs[r] > 0.0);
+        sup[r] = (c - ll) / c;
+        res[r] = (hh - c) / c;
+        piv[r] = (c - pivot) / pivot;
+        gu[r] = flag(g > 0.01);
+        gd[r] = flag(g < -0.01);
+        gs[r] = fabs(g);
+    }
+    for (size_t k = 0; k < 5; k++) {
+        double *restrict fib = out_col(rows, F_FIB_236_DISTANCE + k);
+        FE_IVDEP
+        for (size_t r = 0; r < n; r++) {
+            double c = cx->c[r], hh = cx->hh[r], ll = cx->ll[r];
+            fib[r] = fabs(c - (ll + (hh - ll) * FIB[k])) / c;
         }
-        put(row, F_GAP_UP, flag(g > 0.01));
-        put(row, F_GAP_DOWN, flag(g < -0.01));
-        put(row, F_GAP_SIZE, fabs(g));
-        e->prev_h = b->h;
-        e->prev_l = b->l;
     }
 }
 
 static void time_phase(const fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
+    double *restrict hs = out_col(rows, F_HOUR_SIN), *restrict hc = out_col(rows, F_HOUR_COS);
+    double *restrict ds = out_col(rows, F_DOW_SIN), *restrict dc = out_col(rows, F_DOW_COS);
     for (size_t r = 0; r < n; r++) {
-        int64_t ts_ms = cx[r].in.ts_ms;
+        int64_t ts_ms = cx->ts[r];
         int64_t day = floor_div(ts_ms, DAY_MS);
         size_t hour = (size_t)((ts_ms - day * DAY_MS) / HOUR_MS);
         /* 1970-01-01 was a Thursday: with Monday = 0 the day of week is (day + 3) mod 7. */
         int64_t dow = (day + 3) % 7;
         size_t d = (size_t)(dow < 0 ? dow + 7 : dow);
-        fe_row row = row_at(rows, r);
-        put(row, F_HOUR_SIN, e->hour_sin[hour]);
-        put(row, F_HOUR_COS, e->hour_cos[hour]);
-        put(row, F_DOW_SIN, e->dow_sin[d]);
-        put(row, F_DOW_COS, e->dow_cos[d]);
+        hs[r] = e->hour_sin[hour];
+        hc[r] = e->hour_cos[hour];
+        ds[r] = e->dow_sin[d];
+        dc[r] = e->dow_cos[d];
     }
 }
 
@@ -828,20 +1059,35 @@ static void mtf_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
             continue;
         }
         for (size_t r = 0; r < n; r++) {
-            htf_push(&e->htf[k], cx[r].in.ts_ms, e->tf_ms, cx[r].in.c, row_at(rows, r),
+            htf_push(&e->htf[k], cx->ts[r], e->tf_ms, cx->c[r], row_at(rows, r),
                      F_RETURNS_4H + k * N_MTF);
         }
     }
 }
 
-void fe_engine_run(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
+/* One copy per instruction set (see ISA at the top), with every phase inlined into each copy
+ * (flatten), since a phase called out of line would run its baseline version. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#    define FE_CLONES __attribute__((flatten, target_clones("avx512f", "avx2", "default")))
+#else
+#    define FE_CLONES
+#endif
+
+FE_CLONES void fe_engine_run(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
 {
     fe_row rows = {out, stride};
-    fe_ctx *cx = e->ctx;
+    fe_ctx *cx = &e->ctx;
     for (size_t r = 0; r < n; r++) {
-        cx[r].in = bars[r];
-        cx[r].hh = cx[r].ll = NAN;
-        cx[r].snorm_fr = cx[r].snorm_oi = cx[r].oi_change = NAN;
+        cx->ts[r] = bars[r].ts_ms;
+        cx->o[r] = bars[r].o;
+        cx->h[r] = bars[r].h;
+        cx->l[r] = bars[r].l;
+        cx->c[r] = bars[r].c;
+        cx->v[r] = bars[r].v;
+        cx->fr[r] = bars[r].fr;
+        cx->oi[r] = bars[r].oi;
+        cx->hh[r] = cx->ll[r] = NAN;
+        cx->snorm_fr[r] = cx->snorm_oi[r] = cx->oi_change[r] = NAN;
     }
     base_phase(e, cx, n);
     moments_phase(e, cx, n);

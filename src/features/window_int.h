@@ -1,6 +1,6 @@
 /* The per-bar engine's hot rolling windows (engine.c, their only user): thin wrappers over the
- * static inline pushes of src/ta/rolling_int.h and the quantile windows, carved from the
- * engine's one memory block. */
+ * static inline pushes of src/ta/rolling_int.h and the quantile comparisons (with window.c's
+ * counting pass), carved from the engine's one memory block. */
 #ifndef KZ_FEATURES_WINDOW_INT_H
 #define KZ_FEATURES_WINDOW_INT_H
 
@@ -114,261 +114,197 @@ static inline double min_push(ext *s, double x)
     return kz_rblk_step(s, x, 0);
 }
 
-/* ---------------------------------------------------------------- quantile windows
- * Rolling q-quantiles (pandas roll_quantile, 'linear': pos = q (w - 1), lo = floor(pos),
- * Q = s[lo] + (s[lo+1] - s[lo]) frac over the sorted window s) from the few values at one END
- * of the window instead of the whole sorted window. Q needs only the order statistics s[lo] and
- * s[lo+1]; for q >= 0.5 both are among the k = w - lo largest values (k = 18 of 168 at q = 0.9),
- * for q < 0.5 among the k = lo + 2 smallest. An end keeps at least those k values, sorted (the
- * kept set); the other values of the window stay where they are, in the ring. Most pushes then
- * cost two comparisons: the leaving value was outside the kept set and the entering one does
- * not beat the kept set's innermost value. Otherwise one value enters or leaves a short sorted
- * array, and now and then the kept set is trimmed or refilled from a scan of the ring (qend).
- * The sorted copy of the whole window (kz_rquant) moved ~w/3 values per push through memmove,
- * and its searches and moves formed one long dependency chain per window: it was a third of the
- * engine's time for its four windows, this is about a quarter less.
- * The kept set is, as a multiset, the n >= k largest (smallest) values of the window, so s[lo] and
- * s[lo+1] are the same values the sorted window holds and Q is the same double (up to the sign
- * of a zero between equal values: the quantiles feed only comparisons, where -0 == +0). Like
- * kz_rquant, Q is NaN until the window is full and while it holds a non-finite value; the ends
- * are rebuilt from the ring (O(w k)) at the push that makes the window valid again. */
+/* ---------------------------------------------------------------- quantile comparisons
+ * The engine reads its rolling quantiles (pandas roll_quantile, 'linear': pos = q (w - 1),
+ * lo = floor(pos), frac = pos - lo, Q = s[lo] + (s[lo+1] - s[lo]) frac over the sorted window s;
+ * NaN until the window is full and while it holds a non-finite value) only to compare them with
+ * the value x just pushed: x > Q (volatility regime, volume spike, FR extreme high, OI surge) and
+ * x < Q (FR extreme low). Those flags follow from x's rank in the window, one branch-free counting
+ * pass over the w values (vectorised), instead of keeping the window sorted: a sorted window moved
+ * ~w/3 values per push, and a kept sorted tail (the previous version) cost ~30 ns per push, most
+ * of it branch mispredictions on the entering and leaving values.
+ *
+ * Why the rank decides. x is in the window, so x = s[i] for some i. With lt = #{y < x} and
+ * gt = #{y > x} (le = w - gt = #{y <= x}):
+ *   x > Q: lt <= lo means x <= s[lo] <= Q (a + t >= a for t >= 0, and rounding is monotonic):
+ *          false. lt >= lo + 2 means x > s[lo+1] >= Q: true. lt = lo + 1 means s[lo] < x = s[lo+1],
+ *          and Q is computed from s[lo] = max{y < x} and x.
+ *   x < Q: le >= lo + 2 means x >= s[lo+1] >= Q: false. le <= lo means x < s[lo] <= Q: true.
+ *          le = lo + 1 means x = s[lo] < s[lo+1] = min{y > x}, from which Q is computed.
+ * Q is then computed by kz_sorted_quantile_at's formula on the same two doubles, so the flag is
+ * the one the sorted window gives (a -0 for +0 among the pair changes no flag: x - (-0) = x - 0).
+ * Q <= s[lo+1] holds in floating point when frac < 1 - 2^-50 and b - a does not overflow:
+ * fl(b - a) <= (b - a)(1 + u) and fl(d frac) <= d frac (1 + u) (u = 2^-53) leave a + t below b.
+ * The engine's levels (0.8, 0.9, 0.1) give frac <= 0.9 + 1e-15; for any other level, and while
+ * the window holds a value of magnitude above 1e300 (b - a could overflow), the flags come from a
+ * sorted copy of the window instead (qwin_exact). */
 
-/* One end: keys are sign * x (sign -1 for the smallest values), so both ends keep LARGEST keys.
- * key[p] is the key of ring slot p when that value is outside the kept set and -inf when it is
- * kept (valid windows hold finite values only, so -inf marks nothing else). The kept set is the
- * n largest keys, tv[0..n) in ascending order with their slots ts[], and n stays within
- * [k, kmax]: the slack means that neither a run of rising values (each enters the kept set, the
- * innermost must leave) nor a run of falling ones (each kept value leaving must be replaced from
- * outside) costs more than O(1) per push plus, once per ~(kmax - k) / 2 pushes, a trim or a
- * refill (a scan of the ring) back to kmid. Ascending order puts the usual entering and leaving
- * values of a trend (the extreme ones) at the end of the array, where they move nothing. */
-typedef struct qend {
-    double sign;
-    size_t k, kmid, kmax, n;
-    size_t lo; /* kz_quantile_pos(w, q) */
-    double frac;
-    double *key, *tv;
-    size_t *ts;
-} qend;
+/* The counting pass: #{y < x} in *lt and, if gt is not NULL, #{y > x} in *gt, over y[0..w)
+ * (window.c: one version per instruction set; all give the same counts). */
+typedef void (*fe_count_fn)(const double *y, size_t w, double x, size_t *lt, size_t *gt);
+typedef enum { FE_ISA_PLAIN, FE_ISA_SSE2, FE_ISA_AVX2, FE_ISA_AVX512 } fe_count_isa;
+/* The version for isa, or NULL where this build or CPU lacks it (tests compare them all). */
+fe_count_fn fe_count_variant(fe_count_isa isa);
+/* The widest version the CPU runs. */
+fe_count_fn fe_count_best(void);
 
-enum { QUANT_MAX_ENDS = 2 };
+enum { QWIN_MAX_LEVELS = 2 };
 
-typedef struct squant {
+/* Window of w values with one or two quantile levels (qwin_flags: level 0 for x > Q, level 1
+ * for x < Q). */
+typedef struct qwin {
     kz_ring r;
-    int fresh; /* the ends hold the window after the last push (it was valid) */
-    size_t n_end;
-    qend end[QUANT_MAX_ENDS];
-} squant;
+    size_t n_huge; /* values held with |y| > 1e300 (NaN is not counted) */
+    size_t n_level;
+    size_t lo[QWIN_MAX_LEVELS];
+    double frac[QWIN_MAX_LEVELS];
+    int rank_ok[QWIN_MAX_LEVELS]; /* the rank decides (frac small enough, see above) */
+    double *sorted;               /* w doubles: qwin_exact's scratch */
+    fe_count_fn count;
+    /* The rank of the last value pushed, kept for the next push: when the next value is equal
+     * (funding rates are as-of values that hold for hours), its rank in the new window follows
+     * from the value that left, without a counting pass. */
+    int rank_kept;
+    double rank_x;
+    size_t rank_lt, rank_gt;
+} qwin;
 
-/* Lays out a window of w values with n_q (1..QUANT_MAX_ENDS) quantiles q[], read back by their
- * index with squant_value. */
-static inline void quant_layout(squant *s, size_t w, const double *q, size_t n_q, carver *cv)
+static inline int qwin_huge(double x)
+{
+    return fabs(x) > 1e300 && isfinite(x);
+}
+
+/* Lays out a window of w values with n_q (1..QWIN_MAX_LEVELS) levels q[], read back by index. */
+static inline void qwin_layout(qwin *s, size_t w, const double *q, size_t n_q, carver *cv)
 {
     double *ring = carve(cv, w * sizeof(double));
-    for (size_t i = 0; i < n_q; i++) {
-        size_t lo;
-        double frac;
-        kz_quantile_pos(w, q[i], &lo, &frac);
-        int top = q[i] >= 0.5;
-        /* top: s[lo..w) are the w - lo largest; bottom: s[0..lo+2) the lo + 2 smallest */
-        size_t k = top ? w - lo : (lo + 2 < w ? lo + 2 : w);
-        /* slack k + 8: measured on random walks and noise at w = 20, 40, 168 */
-        size_t kmax = 2 * k + 8 < w ? 2 * k + 8 : w;
-        double *key = carve(cv, w * sizeof(double));
-        double *tv = carve(cv, (kmax + 1) * sizeof(double));
-        size_t *ts = carve(cv, (kmax + 1) * sizeof(size_t));
-        if (ring) {
-            s->end[i] = (qend){top ? 1.0 : -1.0, k, (k + kmax) / 2, kmax, 0, lo, frac, key, tv, ts};
-        }
-    }
-    if (ring) {
-        kz_ring_init(&s->r, w, ring, KZ_REFRESH_EVERY_WRAP);
-        s->fresh = 0;
-        s->n_end = n_q;
-    }
-}
-
-/* Inserts key kx of slot p (larger than tv[0] if n > 0) into the kept set; room for one more. */
-static inline void qend_insert(qend *e, double kx, size_t p)
-{
-    size_t j = e->n++;
-    while (j > 0 && e->tv[j - 1] > kx) {
-        e->tv[j] = e->tv[j - 1];
-        e->ts[j] = e->ts[j - 1];
-        j--;
-    }
-    e->tv[j] = kx;
-    e->ts[j] = p;
-}
-
-/* The index of slot p's entry (present), searched from the largest end. */
-static inline size_t qend_find(const qend *e, size_t p)
-{
-    const size_t *ts = e->ts;
-    size_t i = e->n - 1;
-    while (ts[i] != p) {
-        i--;
-    }
-    return i;
-}
-
-/* Removes entry i from the kept set. */
-static inline void qend_remove_at(qend *e, size_t i)
-{
-    double *tv = e->tv;
-    size_t *ts = e->ts;
-    for (size_t n = --e->n; i < n; i++) {
-        tv[i] = tv[i + 1];
-        ts[i] = ts[i + 1];
-    }
-}
-
-/* Entry i leaves and key kx of slot p enters (kx > the smallest key left): the hole at i moves
- * to kx's place, after the keys <= kx, moving only the entries in between. The same array as
- * qend_remove_at then qend_insert, which moved every entry above i down and then those above
- * kx's place back up: when a kept value leaves as a larger one enters (common when a window is
- * mostly kept, as the volume window's 14 of 20), one pass instead of two. */
-static inline void qend_replace_at(qend *e, size_t i, double kx, size_t p)
-{
-    double *tv = e->tv;
-    size_t *ts = e->ts;
-    size_t h = i, n = e->n;
-    while (h + 1 < n && tv[h + 1] <= kx) {
-        tv[h] = tv[h + 1];
-        ts[h] = ts[h + 1];
-        h++;
-    }
-    while (h > 0 && tv[h - 1] > kx) {
-        tv[h] = tv[h - 1];
-        ts[h] = ts[h - 1];
-        h--;
-    }
-    tv[h] = kx;
-    ts[h] = p;
-}
-
-/* Trims the kept set to its kmid largest: the others go back outside. */
-static inline void qend_trim(qend *e)
-{
-    size_t d = e->n - e->kmid;
-    for (size_t i = 0; i < d; i++) {
-        e->key[e->ts[i]] = e->tv[i];
-    }
-    memmove(e->tv, e->tv + d, e->kmid * sizeof(double));
-    memmove(e->ts, e->ts + d, e->kmid * sizeof(size_t));
-    e->n = e->kmid;
-}
-
-/* Refills the kept set up to kmid (or all w values) with the largest keys outside it, which are
- * all <= tv[0]: they go below the kept ones, collected in ascending order by a scan of key[]. */
-static inline void qend_refill(qend *e, size_t w)
-{
-    size_t want = (e->kmid < w ? e->kmid : w) - e->n;
-    memmove(e->tv + want, e->tv, e->n * sizeof(double));
-    memmove(e->ts + want, e->ts, e->n * sizeof(size_t));
-    double *b = e->tv;
-    size_t *bs = e->ts, m = 0;
-    for (size_t i = 0; i < w; i++) {
-        double kv = e->key[i];
-        if (kv == -INFINITY || (m == want && kv <= b[0])) {
-            continue;
-        }
-        size_t j;
-        if (m < want) { /* insert from the top */
-            for (j = m++; j > 0 && b[j - 1] > kv; j--) {
-                b[j] = b[j - 1];
-                bs[j] = bs[j - 1];
-            }
-        } else { /* b[0] leaves; insert from the bottom */
-            for (j = 0; j + 1 < m && b[j + 1] < kv; j++) {
-                b[j] = b[j + 1];
-                bs[j] = bs[j + 1];
-            }
-        }
-        b[j] = kv;
-        bs[j] = i;
-    }
-    for (size_t j = 0; j < want; j++) {
-        e->key[bs[j]] = -INFINITY;
-    }
-    e->n += want;
-}
-
-/* The kept set of the whole (valid) window buf[0..w), from scratch. */
-static inline void qend_rebuild(qend *e, const double *buf, size_t w)
-{
-    for (size_t p = 0; p < w; p++) {
-        e->key[p] = e->sign * buf[p];
-    }
-    e->n = 0;
-    qend_refill(e, w);
-}
-
-/* The window's slot p now holds x (finite), replacing a value of the previous (valid) window. */
-static inline void qend_step(qend *e, size_t w, size_t p, double x)
-{
-    double kx = e->sign * x;
-    if (e->key[p] == -INFINITY) {
-        size_t i = qend_find(e, p);
-        /* the smallest key once entry i has left (n >= 2: one is left) */
-        if (e->n >= 2 && kx > e->tv[i == 0 ? 1 : 0]) {
-            qend_replace_at(e, i, kx, p); /* key[p] stays -inf: p is kept */
-            return;
-        }
-        qend_remove_at(e, i);
-    }
-    if (e->n > 0 && kx > e->tv[0]) {
-        qend_insert(e, kx, p);
-        e->key[p] = -INFINITY;
-        if (e->n > e->kmax) {
-            qend_trim(e);
-        }
-    } else {
-        e->key[p] = kx;
-        if (e->n < e->k) {
-            qend_refill(e, w);
-        }
-    }
-}
-
-static inline void squant_push(squant *s, double x)
-{
-    size_t p = s->r.pos;
-    double old;
-    kz_ring_push(&s->r, x, &old);
-    if (!kz_ring_valid(&s->r)) {
-        s->fresh = 0;
+    double *sorted = carve(cv, w * sizeof(double));
+    if (!ring) {
         return;
     }
-    for (size_t i = 0; i < s->n_end; i++) {
-        if (s->fresh) {
-            qend_step(&s->end[i], s->r.w, p, x);
-        } else {
-            qend_rebuild(&s->end[i], s->r.buf, s->r.w);
-        }
+    kz_ring_init(&s->r, w, ring, KZ_REFRESH_EVERY_WRAP);
+    s->n_huge = 0;
+    s->n_level = n_q;
+    s->sorted = sorted;
+    s->count = fe_count_best();
+    s->rank_kept = 0;
+    for (size_t i = 0; i < n_q; i++) {
+        kz_quantile_pos(w, q[i], &s->lo[i], &s->frac[i]);
+        s->rank_ok[i] = s->frac[i] < 1.0 - 0x1p-50;
     }
-    s->fresh = 1;
 }
 
-/* Quantile i of the window after the last push (NaN while it is not full or holds a non-finite
- * value), by kz_sorted_quantile_at's formula on {s[lo], s[lo+1]}: the same double. */
-static inline double squant_value(const squant *s, size_t i)
+/* Pushes x; updates or drops the kept rank (see qwin). */
+static inline void qwin_push(qwin *s, double x)
 {
-    if (!s->fresh) {
-        return NAN;
+    double old;
+    int full = kz_ring_push(&s->r, x, &old);
+    s->n_huge += (size_t)qwin_huge(x) - (size_t)(full && qwin_huge(old));
+    /* kept only for a valid window, so old is finite; x == rank_x means x is finite too */
+    if (s->rank_kept && x == s->rank_x) {
+        s->rank_lt -= old < x;
+        s->rank_gt -= old > x;
+    } else {
+        s->rank_kept = 0;
     }
-    const qend *e = &s->end[i];
-    size_t w = s->r.w, lo = e->lo;
-    double pair[2];
-    const double *t = e->tv + e->n - 1; /* t[-j]: the (j+1)-th largest key */
-    if (e->sign > 0.0) {                /* s[i] = t[-(w - 1 - i)] */
-        pair[0] = t[-(ptrdiff_t)(w - 1 - lo)];
-        pair[1] = lo + 1 < w ? t[-(ptrdiff_t)(w - 2 - lo)] : 0.0;
-    } else { /* s[i] = -t[-i] */
-        pair[0] = -t[-(ptrdiff_t)lo];
-        pair[1] = lo + 1 < w ? -t[-(ptrdiff_t)(lo + 1)] : 0.0;
+}
+
+/* x's rank in the window (lt, gt) and, for the tie cases of qwin_rank_above/below, the nearest
+ * values on each side: max{y < x} and min{y > x}, scanned only when needed (rarely: when x is
+ * next to the quantile's position). Order-free, so any scan order gives the same doubles (up to
+ * the sign of a zero among equal candidates, which changes no flag, see above). */
+typedef struct qrank {
+    size_t lt, gt;
+} qrank;
+
+static inline double qwin_max_below(const double *y, size_t w, double x)
+{
+    double m = -INFINITY;
+    for (size_t i = 0; i < w; i++) {
+        m = y[i] < x && y[i] > m ? y[i] : m;
     }
-    return kz_sorted_quantile_at(pair, lo + 1 < w ? 2 : 1, 0, e->frac);
+    return m;
+}
+
+static inline double qwin_min_above(const double *y, size_t w, double x)
+{
+    double m = INFINITY;
+    for (size_t i = 0; i < w; i++) {
+        m = y[i] > x && y[i] < m ? y[i] : m;
+    }
+    return m;
+}
+
+/* Whether the flags of level i come from the rank (otherwise qwin_exact). */
+static inline int qwin_by_rank(const qwin *s, size_t i)
+{
+    return s->rank_ok[i] && s->n_huge == 0;
+}
+
+/* x > Q_i from x's rank k (qwin_by_rank). */
+static inline int qwin_rank_above(const qwin *s, size_t i, const qrank *k, double x)
+{
+    size_t lo = s->lo[i], w = s->r.w;
+    double f = s->frac[i];
+    if (f == 0.0 || lo + 1 >= w) { /* Q = s[lo] */
+        return k->lt >= lo + 1;
+    }
+    if (k->lt != lo + 1) {
+        return k->lt > lo + 1;
+    }
+    const double pair[2] = {qwin_max_below(s->r.buf, w, x), x};
+    return x > kz_sorted_quantile_at(pair, 2, 0, f);
+}
+
+/* x < Q_i from x's rank k (qwin_by_rank). */
+static inline int qwin_rank_below(const qwin *s, size_t i, const qrank *k, double x)
+{
+    size_t lo = s->lo[i], w = s->r.w, le = w - k->gt;
+    double f = s->frac[i];
+    if (f == 0.0 || lo + 1 >= w) {
+        return le <= lo;
+    }
+    if (le != lo + 1) {
+        return le < lo + 1;
+    }
+    const double pair[2] = {x, qwin_min_above(s->r.buf, w, x)};
+    return x < kz_sorted_quantile_at(pair, 2, 0, f);
+}
+
+/* Q_i from a sorted copy of the (valid) window: the slow path for levels or values the rank
+ * cannot decide (see above). */
+static inline double qwin_exact(const qwin *s, size_t i)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < s->r.w; p++) {
+        kz_sorted_insert(s->sorted, &n, s->r.buf[p]);
+    }
+    return kz_sorted_quantile_at(s->sorted, n, s->lo[i], s->frac[i]);
+}
+
+/* x (the value just pushed) > Q_0 in *above and, for a window with two levels, x < Q_1 in *below
+ * (NULL otherwise); both false while the window is not valid (a NaN quantile compares false). */
+static inline void qwin_flags(qwin *s, double x, int *above, int *below)
+{
+    *above = 0;
+    if (below) {
+        *below = 0;
+    }
+    if (!kz_ring_valid(&s->r)) {
+        s->rank_kept = 0;
+        return;
+    }
+    if (!s->rank_kept) {
+        s->rank_gt = 0; /* counted for the two-level windows only */
+        s->count(s->r.buf, s->r.w, x, &s->rank_lt, below ? &s->rank_gt : NULL);
+        s->rank_kept = 1;
+        s->rank_x = x;
+    }
+    qrank k = {s->rank_lt, s->rank_gt};
+    *above = qwin_by_rank(s, 0) ? qwin_rank_above(s, 0, &k, x) : x > qwin_exact(s, 0);
+    if (below) {
+        *below = qwin_by_rank(s, 1) ? qwin_rank_below(s, 1, &k, x) : x < qwin_exact(s, 1);
+    }
 }
 
 #endif
