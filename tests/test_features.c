@@ -521,6 +521,46 @@ static void test_quantile_flags_equal_sorted(void)
     CHECK(n_exact_levels > 0); /* the fraction test sent some level to the sorted fallback */
 }
 
+/* ---------------------------------------------------------------- huge-page frames */
+
+/* Frames of >= 8 MB take frame.c's huge-page path (2 MB aligned, advised up to the next 2 MB
+ * boundary); sizes that are not a multiple of 2 MB exercise the partial last huge page. A
+ * batch above the threshold must give the same cells as a prefix below it (the small path). */
+static void test_frame_huge_pages(void)
+{
+    const char *names[3] = {"a", "b", "c"};
+    const size_t n = 700001; /* 3 x 700001 floats = 8.4 MB */
+    kz_frame *f = NULL, *c = NULL;
+    CHECK(kz_frame_new(n, 3, names, NULL, &f) == KZ_OK);
+    if (f) {
+        CHECK(isnan(kz_frame_col(f, 2)[n - 1]) && kz_frame_ts(f)[n - 1] == 0);
+        kz_frame_col_mut(f, 2)[n - 1] = 1.5f;
+        kz_frame_col_mut(f, 0)[0] = -2.0f;
+        CHECK(kz_frame_copy(f, &c) == KZ_OK && frames_identical(f, c));
+        CHECK(kz_frame_bytes(f) >= 3 * n * sizeof(float));
+    }
+    kz_frame_free(f);
+    kz_frame_free(c);
+
+    kz_market m = synth_market(22501, 1, 1); /* 94 x 22501 floats = 8.5 MB */
+    kz_market part = m;                      /* shallow: the arrays are only read */
+    part.bars.n = 20000;                     /* 7.5 MB */
+    kz_frame *full = NULL, *pre = NULL;
+    CHECK(kz_features_compute(&m, NULL, &full, NULL, NULL) == KZ_OK);
+    CHECK(kz_features_compute(&part, NULL, &pre, NULL, NULL) == KZ_OK);
+    if (full && pre) {
+        CHECK_EQ_INT(kz_frame_n_cols(full), 94);
+        for (size_t j = 0; j < kz_frame_n_cols(full); j++) {
+            CHECK(memcmp(kz_frame_col(full, j), kz_frame_col(pre, j),
+                         part.bars.n * sizeof(float)) == 0);
+        }
+        CHECK(memcmp(kz_frame_ts(full), m.bars.ts_ms, m.bars.n * sizeof(int64_t)) == 0);
+    }
+    kz_frame_free(full);
+    kz_frame_free(pre);
+    kz_market_free(&m);
+}
+
 int main(void)
 {
     test_goldens();
@@ -532,5 +572,6 @@ int main(void)
     test_oom();
     test_quantile_counts();
     test_quantile_flags_equal_sorted();
+    test_frame_huge_pages();
     KZ_TEST_DONE();
 }

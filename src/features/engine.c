@@ -5,13 +5,14 @@
  * DESIGN. Formulas and numeric conventions are docs/features.md (SPEC §1.2-1.6 with kizashi's
  * fixes), mirrored from tests/reference/features_ref.py. Rolling windows are O(1) states of
  * src/ta/rolling_int.h (inlined pushes: the means, lags and extrema through window_int.h,
- * variance, correlation and EWM directly) and window_int.h's quantile comparisons, all living in one block carved by a
- * two-pass layout (size, then init), so a push never allocates. The rolling mean is exact on a
- * window of equal values (pandas 1.5 roll_mean/roll_var track runs of equal values; a zero-volume
- * window must give VWAP = 0 exactly, docs/features.md "Points the formulas leave open"), and
- * slope10 is the reference's mirrored formula (so a constant window has slope exactly 0 and the
- * divergence flags match bit for bit). The close-only "core" (returns, realized volatility, RSI,
- * MACD, trend strength) is shared by the base bars and by each higher timeframe of the mtf group.
+ * variance, correlation and EWM directly) and window_int.h's quantile comparisons, all living in
+ * one block carved by a two-pass layout (size, then init), so a push never allocates. The rolling
+ * mean is exact on a window of equal values (pandas 1.5 roll_mean/roll_var track runs of equal
+ * values; a zero-volume window must give VWAP = 0 exactly, docs/features.md "Points the formulas
+ * leave open"), and slope10 is the reference's mirrored formula (so a constant window has slope
+ * exactly 0 and the divergence flags match bit for bit). The close-only "core" (returns, realized
+ * volatility, RSI, MACD, trend strength) is shared by the base bars and by each higher timeframe of
+ * the mtf group.
  *
  * PHASES. fe_engine_run takes a chunk of up to FE_CHUNK bars and runs it phase by phase: the base
  * phase (close history and the close-only core) over the whole chunk, then the moments phase
@@ -696,8 +697,10 @@ static void price_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
     double *restrict ch1 = out_col(rows, F_PRICE_CHANGE_1);
     double *restrict ch5 = out_col(rows, F_PRICE_CHANGE_5);
     double *restrict ch20 = out_col(rows, F_PRICE_CHANGE_20);
-    double *restrict rng = out_col(rows, F_PRICE_RANGE), *restrict body = out_col(rows, F_BODY_SIZE);
-    double *restrict up = out_col(rows, F_UPPER_SHADOW), *restrict lo = out_col(rows, F_LOWER_SHADOW);
+    double *restrict rng = out_col(rows, F_PRICE_RANGE), *restrict body =
+                                                             out_col(rows, F_BODY_SIZE);
+    double *restrict up = out_col(rows, F_UPPER_SHADOW), *restrict lo =
+                                                             out_col(rows, F_LOWER_SHADOW);
     double *restrict pos = out_col(rows, F_PRICE_POSITION), *restrict gap = out_col(rows, F_GAP);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
@@ -745,8 +748,10 @@ static void volatility_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row ro
     double *restrict ret = out_col(rows, F_RETURNS);
     double *restrict rv = out_col(rows, F_REALIZED_VOLATILITY_20);
     double *restrict spike = out_col(rows, F_VOLATILITY_SPIKE);
-    double *restrict atr20 = out_col(rows, F_ATR_20), *restrict atrn = out_col(rows, F_ATR_NORMALIZED);
-    double *restrict hv = out_col(rows, F_HIGH_VOL_REGIME), *restrict vc = out_col(rows, F_VOL_CHANGE);
+    double *restrict atr20 = out_col(rows, F_ATR_20), *restrict atrn =
+                                                          out_col(rows, F_ATR_NORMALIZED);
+    double *restrict hv = out_col(rows, F_HIGH_VOL_REGIME), *restrict vc =
+                                                                out_col(rows, F_VOL_CHANGE);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double a = rmean_at(&atr, r, wa);
@@ -777,9 +782,12 @@ static void volume_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
         pct_put(&e->v_pct, v, &vp, r);
     }
     double wv = rmean_w(&e->v_sum), w5 = rmean_w(&e->v_ma5);
-    double *restrict ma = out_col(rows, F_VOLUME_MA_20), *restrict ratio = out_col(rows, F_VOLUME_RATIO);
-    double *restrict pvt = out_col(rows, F_PRICE_VOLUME_TREND), *restrict vw = out_col(rows, F_VWAP);
-    double *restrict dev = out_col(rows, F_VWAP_DEVIATION), *restrict sp = out_col(rows, F_VOLUME_SPIKE);
+    double *restrict ma = out_col(rows, F_VOLUME_MA_20), *restrict ratio =
+                                                             out_col(rows, F_VOLUME_RATIO);
+    double *restrict pvt = out_col(rows, F_PRICE_VOLUME_TREND), *restrict vw =
+                                                                    out_col(rows, F_VWAP);
+    double *restrict dev = out_col(rows, F_VWAP_DEVIATION), *restrict sp =
+                                                                out_col(rows, F_VOLUME_SPIKE);
     double *restrict tr = out_col(rows, F_VOLUME_TREND);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
@@ -817,11 +825,14 @@ static void funding_phase(fe_engine *e, fe_ctx *cx, size_t n, fe_row rows)
         pct_put(&e->fr_pct, fr, &fp, r);
     }
     double w24 = rmean_w(&e->fr_ma24), w168 = rmean_w(&e->fr_ma168);
-    double *restrict ma24c = out_col(rows, F_FR_MA_24), *restrict ma168c = out_col(rows, F_FR_MA_168);
+    double *restrict ma24c = out_col(rows, F_FR_MA_24), *restrict ma168c =
+                                                            out_col(rows, F_FR_MA_168);
     double *restrict rate = out_col(rows, F_FR_CHANGE_RATE);
     double *restrict div = out_col(rows, F_PRICE_FR_DIVERGENCE);
-    double *restrict hi = out_col(rows, F_FR_EXTREME_HIGH), *restrict low = out_col(rows, F_FR_EXTREME_LOW);
-    double *restrict nrm = out_col(rows, F_FR_NORMALIZED), *restrict trend = out_col(rows, F_FR_TREND);
+    double *restrict hi = out_col(rows, F_FR_EXTREME_HIGH), *restrict low =
+                                                                out_col(rows, F_FR_EXTREME_LOW);
+    double *restrict nrm = out_col(rows, F_FR_NORMALIZED), *restrict trend =
+                                                               out_col(rows, F_FR_TREND);
     double *restrict vol = out_col(rows, F_FR_VOLATILITY);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
@@ -856,7 +867,8 @@ static void oi_phase(fe_engine *e, fe_ctx *cx, size_t n, fe_row rows)
     double *restrict rate24 = out_col(rows, F_OI_CHANGE_RATE_24H);
     double *restrict surge = out_col(rows, F_OI_SURGE);
     double *restrict vadj = out_col(rows, F_VOLATILITY_ADJUSTED_OI);
-    double *restrict ma24c = out_col(rows, F_OI_MA_24), *restrict ma168c = out_col(rows, F_OI_MA_168);
+    double *restrict ma24c = out_col(rows, F_OI_MA_24), *restrict ma168c =
+                                                            out_col(rows, F_OI_MA_168);
     double *restrict trend = out_col(rows, F_OI_TREND);
     double *restrict corr = out_col(rows, F_OI_PRICE_CORRELATION);
     double *restrict nrm = out_col(rows, F_OI_NORMALIZED);
@@ -973,8 +985,10 @@ static void momentum_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows
     }
     double wd = rmean_w(&e->k_ma3);
     double *restrict rsi = out_col(rows, F_RSI), *restrict macd = out_col(rows, F_MACD);
-    double *restrict sig = out_col(rows, F_MACD_SIGNAL), *restrict hist = out_col(rows, F_MACD_HISTOGRAM);
-    double *restrict sk = out_col(rows, F_STOCHASTIC_K), *restrict sd = out_col(rows, F_STOCHASTIC_D);
+    double *restrict sig = out_col(rows, F_MACD_SIGNAL), *restrict hist =
+                                                             out_col(rows, F_MACD_HISTOGRAM);
+    double *restrict sk = out_col(rows, F_STOCHASTIC_K), *restrict sd =
+                                                             out_col(rows, F_STOCHASTIC_D);
     double *restrict wr = out_col(rows, F_WILLIAMS_R), *restrict cci = out_col(rows, F_CCI);
     double *restrict rc = out_col(rows, F_ROC), *restrict mo = out_col(rows, F_MOMENTUM);
     FE_IVDEP

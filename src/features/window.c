@@ -21,7 +21,6 @@ static void count_plain(const double *y, size_t w, double x, size_t *lt_out, siz
     }
 }
 
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #    include <immintrin.h>
 
@@ -34,8 +33,8 @@ count_avx512_lt(const double *y, size_t w, __m512d vx, int cmp_gt)
     size_t c = 0, i = 0;
     for (; i + 8 <= w; i += 8) {
         __m512d v = _mm512_loadu_pd(y + i);
-        __mmask8 k = cmp_gt ? _mm512_cmp_pd_mask(v, vx, _CMP_GT_OQ)
-                            : _mm512_cmp_pd_mask(v, vx, _CMP_LT_OQ);
+        __mmask8 k =
+            cmp_gt ? _mm512_cmp_pd_mask(v, vx, _CMP_GT_OQ) : _mm512_cmp_pd_mask(v, vx, _CMP_LT_OQ);
         c += (size_t)__builtin_popcount(k);
     }
     if (i < w) {
@@ -66,8 +65,10 @@ count_avx2(const double *y, size_t w, double x, size_t *lt_out, size_t *gt_out)
     size_t lt = 0, gt = 0, i = 0;
     for (; i + 4 <= w; i += 4) {
         __m256d v = _mm256_loadu_pd(y + i);
-        lt += (size_t)__builtin_popcount((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, vx, _CMP_LT_OQ)));
-        gt += (size_t)__builtin_popcount((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, vx, _CMP_GT_OQ)));
+        lt += (size_t)__builtin_popcount(
+            (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, vx, _CMP_LT_OQ)));
+        gt += (size_t)__builtin_popcount(
+            (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, vx, _CMP_GT_OQ)));
     }
     for (; i < w; i++) {
         lt += y[i] < x;
