@@ -723,6 +723,81 @@ static void test_oom(void)
     kz_set_allocator(NULL);
 }
 
+/* The ring's bookkeeping (empty slots as NaN, n_bad counting them, refresh at wraps): validity is
+ * exactly "the last w inputs exist and are finite" (win_ok), including non-finite values entering
+ * during the warm-up and leaving at every position, and the moment states refresh exactly at the
+ * push that fills the ring and then every `period` wraps (period = ceil(min_refresh / w), 1 for
+ * w >= min_refresh). */
+static void test_ring_bookkeeping(void)
+{
+    enum { N = 5000, WMAX = 40 };
+    static double x[N];
+    kz_rng r;
+    kz_rng_seed(&r, 777);
+    gen(&r, x, N, G_NORMAL_NAN);
+    x[0] = NAN; /* non-finite values among the first pushes, leaving at the fill */
+    x[2] = -INFINITY;
+    static const size_t ws[] = {1, 2, 3, 7, 24, WMAX};
+    static const size_t mins[] = {KZ_REFRESH_EVERY_WRAP, 5, KZ_REFRESH_LONG};
+    for (size_t a = 0; a < sizeof ws / sizeof ws[0]; a++) {
+        for (size_t b = 0; b < sizeof mins / sizeof mins[0]; b++) {
+            size_t w = ws[a], min_refresh = mins[b];
+            size_t period = w >= min_refresh ? 1 : (min_refresh + w - 1) / w;
+            double buf[WMAX];
+            kz_ring ring;
+            kz_ring_init(&ring, w, buf, min_refresh);
+            size_t bad_valid = N, bad_refresh = N, bad_old = N;
+            for (size_t i = 0; i < N; i++) {
+                double old;
+                int refresh = kz_ring_step(&ring, x[i], &old);
+                int want_refresh = i + 1 >= w && (i + 1 - w) % (period * w) == 0;
+                double want_old = i >= w ? x[i - w] : NAN;
+                if (kz_ring_valid(&ring) != win_ok(x, i, w) && bad_valid == N) {
+                    bad_valid = i;
+                }
+                if (refresh != want_refresh && bad_refresh == N) {
+                    bad_refresh = i;
+                }
+                if (!kz_same_bits(old, want_old) && bad_old == N) {
+                    bad_old = i;
+                }
+            }
+            CHECK_MSG(bad_valid == N, "ring w=%zu: validity differs at push %zu", w, bad_valid);
+            CHECK_MSG(bad_refresh == N, "ring w=%zu min_refresh=%zu: refresh differs at push %zu",
+                      w, min_refresh, bad_refresh);
+            CHECK_MSG(bad_old == N, "ring w=%zu: leaving value differs at push %zu", w, bad_old);
+        }
+    }
+}
+
+/* Correlation windows are valid when both sides are (one ring counts the pairs): NaN and +-inf on
+ * one side only, also during the warm-up, blank exactly the windows that hold them; and a lag
+ * state made with any nonzero pad forward-fills as pad = 1. */
+static void test_pair_validity_and_pad(void)
+{
+    enum { N = 400, W = 6 };
+    static double x[N], y[N], got[N], want[N], tmp[N];
+    kz_rng r;
+    kz_rng_seed(&r, 31337);
+    gen(&r, x, N, G_NORMAL);
+    gen(&r, y, N, G_NORMAL_NAN);
+    x[1] = INFINITY;
+    x[100] = NAN;
+    CHECK_EQ_INT(kz_roll_corr(x, y, N, W, got), KZ_OK);
+    ref_corr(x, y, N, W, want);
+    expect_series("corr one-sided NaN", N, W, got, want, 1e-9, 1.0);
+
+    gen(&r, x, N, G_NORMAL_NAN);
+    double lmem[3];
+    kz_lag_state lag;
+    kz_lag_init(&lag, 3, 2, lmem);
+    for (size_t i = 0; i < N; i++) {
+        got[i] = kz_lag_pct_push(&lag, x[i]);
+    }
+    ref_lag(x, N, 3, 1, want, tmp);
+    expect_series("pct pad=2", N, 3, got, want, 0.0, 1.0);
+}
+
 int main(void)
 {
     test_fast_vs_ref();
@@ -733,5 +808,7 @@ int main(void)
     test_block_extrema_equal_deque();
     test_bad_arguments();
     test_oom();
+    test_ring_bookkeeping();
+    test_pair_validity_and_pad();
     KZ_TEST_DONE();
 }

@@ -29,6 +29,17 @@ void kz_rsum_init(kz_rsum_state *s, size_t w, void *mem)
     s->comp = 0.0;
 }
 
+void kz_rsum_exact(kz_rsum_state *s)
+{
+    s->sum = 0.0;
+    s->comp = 0.0;
+    for (size_t i = 0; i < s->r.w; i++) {
+        if (isfinite(s->r.buf[i])) {
+            kz_neumaier_add(&s->sum, &s->comp, s->r.buf[i]);
+        }
+    }
+}
+
 double kz_rsum_push(kz_rsum_state *s, double x)
 {
     return kz_rsum_step(s, x);
@@ -117,12 +128,15 @@ size_t kz_rcorr_mem(size_t w)
 
 void kz_rcorr_init(kz_rcorr_state *s, size_t w, void *mem)
 {
-    kz_ring_init(&s->rx, w, mem, KZ_REFRESH_EVERY_WRAP);
-    kz_ring_init(&s->ry, w, (double *)mem + w, KZ_REFRESH_EVERY_WRAP);
-    s->mx = (kz_moments){0.0, 0.0, 0.0};
-    s->my = s->mx;
-    s->cxy = 0.0;
-    s->n_ok = 0;
+    kz_ring_init(&s->r, w, mem, KZ_REFRESH_EVERY_WRAP);
+    s->y = (double *)mem + w;
+    for (size_t i = 0; i < w; i++) {
+        s->y[i] = NAN; /* empty slots, as the ring's */
+    }
+    s->c.mx = (kz_moments){0.0, 0.0, 0.0};
+    s->c.my = s->c.mx;
+    s->c.cxy = 0.0;
+    s->c.n_ok = 0;
     s->run_x = s->run_y = 0;
     s->last_x = s->last_y = NAN;
 }
@@ -157,10 +171,10 @@ static double slope_z(const kz_rslope_state *s, double x)
 double kz_rslope_push(kz_rslope_state *s, double x)
 {
     double old;
-    int full = kz_ring_push(&s->r, x, &old);
+    int refresh = kz_ring_step(&s->r, x, &old);
     double w = (double)s->r.w;
     double c = (w - 1.0) / 2.0;
-    if (s->r.refresh) {
+    if (refresh) {
         double sum = 0.0;
         size_t n = 0;
         for (size_t i = 0; i < s->r.w; i++) {
@@ -177,8 +191,9 @@ double kz_rslope_push(kz_rslope_state *s, double x)
             s->s += z;
             s->num += ((double)i - c) * z;
         }
-    } else if (full) {
-        /* Sliding v_0..v_{w-1} to v_1..v_{w-1},x shifts every weight j - c down by one:
+    } else {
+        /* (While the ring fills, old is NaN (z0 = 0) and the push that fills it refreshes.)
+         * Sliding v_0..v_{w-1} to v_1..v_{w-1},x shifts every weight j - c down by one:
          * N' = N - S + (c + 1) v_0 + c x (with the old S); S' = S - v_0 + x. */
         double z0 = slope_z(s, old), z = slope_z(s, x);
         s->num += (c + 1.0) * z0 + c * z - s->s;

@@ -22,13 +22,19 @@
 
 #include "extreme_int.h"
 
-/* The last w values; n_bad counts the non-finite ones currently held; refresh says whether the
- * last push is one where the moment states recompute exactly (every `period` wraps). */
+/* The last w values. Slots are written in order 0, 1, ..., w-1, 0, ... and start as NaN (init
+ * fills them), so the value leaving a slot is NaN until the ring is full and no push needs a
+ * "full yet?" test for it. n_bad counts the slots that do not hold a finite value: the
+ * non-finite inputs held plus, until the ring is full, the empty (NaN) slots; so n_bad == 0
+ * exactly when the window is full and finite (kz_ring_valid). The moment states recompute at
+ * every `period`-th wrap (countdown counts the wraps left). Lag rings (kz_ring_store) keep only
+ * buf, pos and full. */
 typedef struct kz_ring {
-    double *buf;
-    size_t w, pos, filled, n_bad;
-    size_t period, countdown;
-    int refresh;
+    double *buf; /* hot: every push reads and writes these */
+    size_t w, pos;
+    size_t n_bad;
+    int full;                 /* the ring has wrapped: every slot holds an input */
+    size_t countdown, period; /* read at wraps only */
 } kz_ring;
 
 /* The moment states recompute exactly at the push that fills the window and then at ring wraps
@@ -71,12 +77,20 @@ void kz_rvar_init(kz_rvar_state *s, size_t w, int ddof, void *mem);
 /* Returns the variance (0 exactly when all w values are equal, as pandas). */
 double kz_rvar_push(kz_rvar_state *s, double x);
 
-/* Rolling Pearson correlation of (x, y) pairs. */
-typedef struct kz_rcorr_state {
-    kz_ring rx, ry;
+/* The accumulators of a correlation window: both sides' moments and the co-moment. */
+typedef struct kz_comoments {
     kz_moments mx, my;
-    double cxy;
-    size_t n_ok;
+    double cxy;  /* co-moment sum (x - mean_x)(y - mean_y) */
+    size_t n_ok; /* pairs in the window with both members finite */
+} kz_comoments;
+
+/* Rolling Pearson correlation of (x, y) pairs: one ring for both sides (r.buf holds x, y the y
+ * values slot for slot), whose n_bad counts the pairs with a non-finite member (the window is
+ * valid when both sides are full and finite, as pandas requires of both). */
+typedef struct kz_rcorr_state {
+    kz_ring r;
+    double *y;
+    kz_comoments c;
     size_t run_x, run_y;
     double last_x, last_y;
 } kz_rcorr_state;
@@ -150,12 +164,12 @@ typedef struct kz_ewmr_state {
 void kz_ewmr_init(kz_ewmr_state *s, double alpha);
 double kz_ewmr_push(kz_ewmr_state *s, double x);
 
-/* Lag-k state for diff and pct_change (k >= 1); pad = 1 forward-fills NaN before the ratio
+/* Lag-k state for diff and pct_change (k >= 1); pad != 0 forward-fills NaN before the ratio
  * (pct_change only; diff never pads). Unlike the rolling states, +-inf are ordinary values (the
- * ring's n_bad and refresh are not kept). */
+ * ring's n_bad and countdown are not kept: kz_ring_store). */
 typedef struct kz_lag_state {
     kz_ring r;
-    double last; /* last non-NaN input (pct_change pad mode) */
+    double last; /* pad mode: the last non-NaN input (otherwise the last input, unused) */
     int pad;
 } kz_lag_state;
 size_t kz_lag_mem(size_t k);
@@ -168,55 +182,93 @@ double kz_lag_pct_push(kz_lag_state *s, double x);
  * compile them into its per-bar code: rolling.c's kz_*_push and the engine run these same
  * functions, so they give the same doubles by construction. */
 
+/* Memory: buf[0..w) (written: every slot starts as NaN, the value of an empty slot). */
 static inline void kz_ring_init(kz_ring *r, size_t w, double *buf, size_t min_refresh)
 {
+    for (size_t i = 0; i < w; i++) {
+        buf[i] = NAN;
+    }
     r->buf = buf;
     r->w = w;
     r->pos = 0;
-    r->filled = 0;
-    r->n_bad = 0;
+    r->n_bad = w;
     r->period = w >= min_refresh ? 1 : (min_refresh + w - 1) / w;
     r->countdown = 1;
-    r->refresh = 0;
+    r->full = 0;
 }
 
-/* Stores x; returns 1 and the value stored w pushes ago in *old when the ring was full (*old =
- * NaN otherwise). No bookkeeping of non-finite values or refreshes: that is kz_ring_push. */
+/* Puts x in the current slot and returns the value it held: the value stored w pushes ago, or
+ * NaN while the ring is filling. Does not advance. */
+static inline double kz_ring_swap(kz_ring *r, double x)
+{
+    double old = r->buf[r->pos];
+    r->buf[r->pos] = x;
+    return old;
+}
+
+/* Stores x; *old gets the value stored w pushes ago (NaN while the ring was not full); returns
+ * whether the ring was full. No bookkeeping of non-finite values or refreshes: that is
+ * kz_ring_step (a lag ring needs neither). */
 static inline int kz_ring_store(kz_ring *r, double x, double *old)
 {
-    int full = r->filled == r->w;
-    if (full) {
-        *old = r->buf[r->pos];
-    } else {
-        *old = NAN;
-        r->filled++;
+    int full = r->full;
+    *old = kz_ring_swap(r, x);
+    size_t p = r->pos + 1;
+    if (p == r->w) {
+        p = 0;
+        r->full = 1;
     }
-    r->buf[r->pos] = x;
-    r->pos = r->pos + 1 == r->w ? 0 : r->pos + 1;
+    r->pos = p;
     return full;
 }
 
-/* kz_ring_store plus the count of non-finite values held and the refresh flag (kz_ring). */
+/* Adds a slot's entering and leaving finiteness to n_bad (integer arithmetic: both tests are
+ * plain comparisons, with no branch to mispredict on bursts of bad values). */
+static inline void kz_ring_count(kz_ring *r, int in_ok, int out_ok)
+{
+    r->n_bad += (size_t)!in_ok - (size_t)!out_ok;
+}
+
+/* Advances past the slot just written; returns 1 when this push refreshes the moment states:
+ * it wraps the ring (buf[0..w) is then in chronological order) and it is the wrap that fills
+ * the ring or the period-th since the last refresh. Everything but the increment sits behind the
+ * wrap test, taken once per w pushes. */
+static inline int kz_ring_advance(kz_ring *r)
+{
+    size_t p = r->pos + 1;
+    int refresh = 0;
+    if (p == r->w) {
+        p = 0;
+        r->full = 1;
+        refresh = --r->countdown == 0;
+        r->countdown = refresh ? r->period : r->countdown;
+    }
+    r->pos = p;
+    return refresh;
+}
+
+/* One push of a window: stores x, *old = the value leaving (NaN while the ring was not full),
+ * keeps n_bad; returns whether the moment states refresh at this push (kz_ring_advance). */
+static inline int kz_ring_step(kz_ring *r, double x, double *old)
+{
+    *old = kz_ring_swap(r, x);
+    kz_ring_count(r, isfinite(x), isfinite(*old));
+    return kz_ring_advance(r);
+}
+
+/* kz_ring_step returning whether the ring was full before the push instead (the quantile and
+ * MAD windows, which have nothing to refresh). */
 static inline int kz_ring_push(kz_ring *r, double x, double *old)
 {
-    int full = kz_ring_store(r, x, old);
-    if (full && !isfinite(*old)) {
-        r->n_bad--;
-    }
-    if (!isfinite(x)) {
-        r->n_bad++;
-    }
-    r->refresh = r->pos == 0 && --r->countdown == 0;
-    if (r->refresh) {
-        r->countdown = r->period;
-    }
+    int full = r->full;
+    kz_ring_step(r, x, old);
     return full;
 }
 
 /* A full window without NaN/inf (pandas min_periods = w after inf -> NaN). */
 static inline int kz_ring_valid(const kz_ring *r)
 {
-    return r->filled == r->w && r->n_bad == 0;
+    return r->n_bad == 0;
 }
 
 /* Neumaier's compensated summation (Neumaier 1974): the error term catches what t drops. */
@@ -241,22 +293,21 @@ static inline size_t kz_run_update(size_t run, double *last, double x)
     return r;
 }
 
+/* The exact recomputation of a refresh push: the Neumaier sum of the finite values of the ring,
+ * which has just wrapped (buf[0..w) is in chronological order). Out of line (rolling.c): it runs
+ * once per max(w, KZ_REFRESH_LONG) pushes. */
+void kz_rsum_exact(kz_rsum_state *s);
+
 static inline double kz_rsum_step(kz_rsum_state *s, double x)
 {
     double old;
-    int full = kz_ring_push(&s->r, x, &old);
-    if (s->r.refresh) { /* the ring has just wrapped: buf[0..w) is in chronological order */
-        s->sum = 0.0;
-        s->comp = 0.0;
-        for (size_t i = 0; i < s->r.w; i++) {
-            if (isfinite(s->r.buf[i])) {
-                kz_neumaier_add(&s->sum, &s->comp, s->r.buf[i]);
-            }
-        }
-    } else if (full) {
+    if (kz_ring_step(&s->r, x, &old)) {
+        kz_rsum_exact(s);
+    } else {
         /* Plain add/remove: the drift of the < max(w, KZ_REFRESH_LONG) updates since the exact
          * recomputation stays near that many eps * max|x|, and a short dependency chain keeps
-         * the update at a few ns. */
+         * the update at a few ns. While the ring fills, old is NaN and the sum runs unchecked:
+         * the push that fills the ring refreshes it, and until then the result is NaN. */
         s->sum += (isfinite(x) ? x : 0.0) - (isfinite(old) ? old : 0.0);
     }
     return kz_ring_valid(&s->r) ? s->sum + s->comp : NAN;
@@ -272,14 +323,9 @@ static inline double kz_lag_diff_step(kz_lag_state *s, double x)
  */
 static inline double kz_lag_pct_step(kz_lag_state *s, double x)
 {
-    double v = x;
-    if (s->pad) {
-        if (isnan(x)) {
-            v = s->last;
-        } else {
-            s->last = x;
-        }
-    }
+    /* One select and an unconditional store: without pad, last is written but never read. */
+    double v = s->pad && isnan(x) ? s->last : x;
+    s->last = v;
     double old;
     return kz_ring_store(&s->r, v, &old) ? v / old - 1.0 : NAN;
 }
@@ -330,7 +376,8 @@ static inline double kz_rext_step(kz_rext_state *s, double x, int is_max, double
  * result is NaN while one is in the window, as kz_rext. Memory: kz_rblk_mem(w) bytes. */
 typedef struct kz_rblk_state {
     kz_vhgw b;
-    uint64_t t, last_bad; /* as kz_rext_state */
+    uint64_t t;        /* number of pushes so far */
+    uint64_t clean_at; /* the first push (0-based) whose window is full and finite, so far */
 } kz_rblk_state;
 
 static inline size_t kz_rblk_mem(size_t w)
@@ -343,7 +390,7 @@ static inline void kz_rblk_init(kz_rblk_state *s, size_t w, int is_max, void *me
 {
     kz_vhgw_init(&s->b, w, !is_max, mem);
     s->t = 0;
-    s->last_bad = 0;
+    s->clean_at = w - 1;
 }
 
 static inline double kz_rblk_step(kz_rblk_state *s, double x, int is_max)
@@ -351,11 +398,12 @@ static inline double kz_rblk_step(kz_rblk_state *s, double x, int is_max)
     uint64_t t = s->t++;
     int ok = isfinite(x);
     double v = ok ? x : (is_max ? -INFINITY : INFINITY);
-    s->last_bad = ok ? s->last_bad : t + 1;
+    /* A non-finite value at push t stays in the windows of pushes t .. t + w - 1: one compare
+     * per push instead of kz_rext's "full, and no bad value or the last one w pushes back". */
+    s->clean_at = ok ? s->clean_at : t + s->b.w;
     double r = NAN; /* written by the run; initialised for the compiler's flow analysis */
     kz_vhgw_run(&s->b, &v, 1, &r, NULL, !is_max, 1, 0);
-    int valid = t + 1 >= s->b.w && (s->last_bad == 0 || t + 1 - s->last_bad >= s->b.w);
-    return valid ? r : NAN;
+    return t >= s->clean_at ? r : NAN;
 }
 
 /* ---------------------------------------------------------------- moments (var, corr) */
@@ -387,27 +435,42 @@ static inline double kz_moments_remove(kz_moments *m, double n, double x)
 size_t kz_moments_exact(
     const double *x, const double *y, size_t w, kz_moments *mx, kz_moments *my, double *cxy);
 
+/* (double)n for a count of values in a window: the same double as the unsigned conversion (a
+ * window's count is far below 2^63), which SSE2 lacks and the compiler spells out with a branch. */
+static inline double kz_count_d(size_t n)
+{
+    return (double)(int64_t)n;
+}
+
+/* Welford add/remove of the pushes that do not refresh. Also while the ring fills (old is the
+ * empty slots' NaN then, so only adds run): the push that fills it refreshes every accumulator. */
 static inline double kz_rvar_step(kz_rvar_state *s, double x)
 {
     double old;
-    int full = kz_ring_push(&s->r, x, &old);
+    int refresh = kz_ring_step(&s->r, x, &old);
     s->run = kz_run_update(s->run, &s->last, x);
-    if (s->r.refresh) {
+    if (refresh) {
         s->n_ok = kz_moments_exact(s->r.buf, NULL, s->r.w, &s->m, NULL, NULL);
-    } else if (full) {
-        /* Add before remove so n never reaches 0 in the middle of a slide. */
+    } else {
+        /* In locals, so that the mean the add leaves reaches the remove in a register instead of
+         * through a store and a reload (the Welford chain is the push's latency). Add before
+         * remove so n never reaches 0 in the middle of a slide. */
+        kz_moments m = s->m;
+        size_t n = s->n_ok;
         if (isfinite(x)) {
-            s->n_ok++;
-            kz_moments_add(&s->m, (double)s->n_ok, x);
+            n++;
+            kz_moments_add(&m, kz_count_d(n), x);
         }
         if (isfinite(old)) {
-            s->n_ok--;
-            if (s->n_ok == 0) {
-                s->m.mean = s->m.m2 = 0.0;
+            n--;
+            if (n > 0) { /* the usual case first: the compiler lays it out fall-through */
+                kz_moments_remove(&m, kz_count_d(n), old);
             } else {
-                kz_moments_remove(&s->m, (double)s->n_ok, old);
+                m.mean = m.m2 = 0.0;
             }
         }
+        s->m = m;
+        s->n_ok = n;
     }
     if (!kz_ring_valid(&s->r)) {
         return NAN;
@@ -416,52 +479,59 @@ static inline double kz_rvar_step(kz_rvar_state *s, double x)
         return 0.0;
     }
     /* fmax(m2, 0) without libm's call: NaN and -0 give +0, as fmax does. */
-    return (s->m.m2 > 0.0 ? s->m.m2 : 0.0) / (double)(s->r.w - (size_t)s->ddof);
+    return (s->m.m2 > 0.0 ? s->m.m2 : 0.0) / kz_count_d(s->r.w - (size_t)s->ddof);
 }
 
 /* Bivariate Welford: the co-moment takes dx (before) times y's deviation from the new mean. */
-static inline void kz_corr_add(kz_rcorr_state *s, double x, double y)
+static inline void kz_corr_add(kz_comoments *c, double x, double y)
 {
-    s->n_ok++;
-    double dx = kz_moments_add(&s->mx, (double)s->n_ok, x);
-    kz_moments_add(&s->my, (double)s->n_ok, y);
-    s->cxy += dx * ((y - s->my.shift) - s->my.mean);
+    c->n_ok++;
+    double dx = kz_moments_add(&c->mx, kz_count_d(c->n_ok), x);
+    kz_moments_add(&c->my, kz_count_d(c->n_ok), y);
+    c->cxy += dx * ((y - c->my.shift) - c->my.mean);
 }
 
-static inline void kz_corr_remove(kz_rcorr_state *s, double x, double y)
+static inline void kz_corr_remove(kz_comoments *c, double x, double y)
 {
-    s->n_ok--;
-    if (s->n_ok == 0) {
-        s->mx.mean = s->mx.m2 = s->my.mean = s->my.m2 = s->cxy = 0.0;
-        return;
+    c->n_ok--;
+    if (c->n_ok > 0) { /* the usual case first (fall-through) */
+        double dx = kz_moments_remove(&c->mx, kz_count_d(c->n_ok), x);
+        kz_moments_remove(&c->my, kz_count_d(c->n_ok), y);
+        c->cxy -= dx * ((y - c->my.shift) - c->my.mean);
+    } else {
+        c->mx.mean = c->mx.m2 = c->my.mean = c->my.m2 = c->cxy = 0.0;
     }
-    double dx = kz_moments_remove(&s->mx, (double)s->n_ok, x);
-    kz_moments_remove(&s->my, (double)s->n_ok, y);
-    s->cxy -= dx * ((y - s->my.shift) - s->my.mean);
 }
 
+/* As kz_rvar_step, on pairs: a pair takes part when both members are finite. */
 static inline double kz_rcorr_step(kz_rcorr_state *s, double x, double y)
 {
-    double ox, oy;
-    int full = kz_ring_push(&s->rx, x, &ox);
-    kz_ring_push(&s->ry, y, &oy);
+    size_t p = s->r.pos;
+    double oy = s->y[p];
+    s->y[p] = y;
+    double ox = kz_ring_swap(&s->r, x);
+    int in_ok = isfinite(x) && isfinite(y), out_ok = isfinite(ox) && isfinite(oy);
+    kz_ring_count(&s->r, in_ok, out_ok);
+    int refresh = kz_ring_advance(&s->r);
     s->run_x = kz_run_update(s->run_x, &s->last_x, x);
     s->run_y = kz_run_update(s->run_y, &s->last_y, y);
-    if (s->rx.refresh) {
-        s->n_ok = kz_moments_exact(s->rx.buf, s->ry.buf, s->rx.w, &s->mx, &s->my, &s->cxy);
-    } else if (full) {
-        if (isfinite(x) && isfinite(y)) {
-            kz_corr_add(s, x, y);
+    if (refresh) {
+        s->c.n_ok = kz_moments_exact(s->r.buf, s->y, s->r.w, &s->c.mx, &s->c.my, &s->c.cxy);
+    } else {
+        kz_comoments c = s->c; /* in registers across add and remove, as kz_rvar_step's */
+        if (in_ok) {
+            kz_corr_add(&c, x, y);
         }
-        if (isfinite(ox) && isfinite(oy)) {
-            kz_corr_remove(s, ox, oy);
+        if (out_ok) {
+            kz_corr_remove(&c, ox, oy);
         }
+        s->c = c;
     }
-    if (!kz_ring_valid(&s->rx) || !kz_ring_valid(&s->ry) || s->run_x >= s->rx.w ||
-        s->run_y >= s->ry.w || s->mx.m2 <= 0.0 || s->my.m2 <= 0.0) {
+    if (!kz_ring_valid(&s->r) || s->run_x >= s->r.w || s->run_y >= s->r.w || s->c.mx.m2 <= 0.0 ||
+        s->c.my.m2 <= 0.0) {
         return NAN;
     }
-    return s->cxy / (sqrt(s->mx.m2) * sqrt(s->my.m2));
+    return s->c.cxy / (sqrt(s->c.mx.m2) * sqrt(s->c.my.m2));
 }
 
 /* pandas window/aggregations.pyx ewm() with adjust=True (new weight 1), ignore_na=False: once
