@@ -203,7 +203,7 @@ static inline double rmean_at(const rmean_blk *b, size_t r, double w)
 
 static inline double rmean_w(const rmean *m)
 {
-    return (double)m->s.r.w;
+    return kz_count_d(m->s.r.w);
 }
 
 /* pct_change pushes of a block: lag_pct_push(l, x) = v / old - 1, v the padded input and old
@@ -214,17 +214,8 @@ typedef struct pct_blk {
 
 static inline void pct_put(lag *l, double x, pct_blk *b, size_t r)
 {
-    double v = x;
-    if (l->pad) {
-        if (isnan(x)) {
-            v = l->last;
-        } else {
-            l->last = x;
-        }
-    }
     double old;
-    b->v[r] = v;
-    b->old[r] = kz_ring_store(&l->r, v, &old) ? old : NAN;
+    b->old[r] = kz_lag_pct_pair(l, x, &b->v[r], &old) ? old : NAN;
 }
 
 static inline double pct_at(const pct_blk *b, size_t r)
@@ -624,31 +615,100 @@ static void base_phase(fe_engine *e, fe_ctx *cx, size_t n)
 #    define FE_FLATTEN
 #endif
 
+/* Variance and correlation pushes of a block, finished after the loop (std_at, corr_at): the
+ * division and square roots at the end of each update then vectorise instead of lengthening the
+ * bar's chain (kz_rvar_state_of, kz_rcorr_state_of). */
+typedef struct var_blk {
+    col flag, m2;
+} var_blk;
+
+static inline void var_put(kz_rvar_state *s, double x, var_blk *b, size_t r)
+{
+    kz_rvar_update(s, x);
+    b->flag[r] = kz_rvar_state_of(s, &b->m2[r]);
+}
+
+/* std_push's value for bar r; den = kz_rvar_den. */
+static inline double std_at(const var_blk *b, size_t r, double den)
+{
+    return sqrt(kz_var_finish(b->flag[r], b->m2[r], den));
+}
+
+typedef struct corr_blk {
+    col flag, cxy, m2x, m2y;
+} corr_blk;
+
+static inline void corr_put(kz_rcorr_state *s, double x, double y, corr_blk *b, size_t r)
+{
+    double c[3];
+    kz_rcorr_update(s, x, y);
+    b->flag[r] = kz_rcorr_state_of(s, c);
+    b->cxy[r] = c[0];
+    b->m2x[r] = c[1];
+    b->m2y[r] = c[2];
+}
+
+static inline double corr_at(const corr_blk *b, size_t r)
+{
+    return kz_corr_finish(b->flag[r], b->cxy[r], b->m2x[r], b->m2y[r]);
+}
+
 /* Every Welford state (the core's STD(r,v), the FR/OI standard deviations, the correlations) in
  * one loop: each update is a chain of two dependent divisions, and independent chains side by
- * side are what the CPU can overlap. */
+ * side are what the CPU can overlap; the values are finished over the block after it. */
 FE_FLATTEN static void moments_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     int regime = sel(e, KZ_FG_REGIME);
+    var_blk rv, f168, f24, o168, r24;
+    corr_blk oc, ef;
     for (size_t r = 0; r < n; r++) {
         double ret = cx->co.r[r];
-        core_rv(&e->core, &cx->co, r);
+        var_put(&e->core.r_var, ret, &rv, r);
         if (e->need_fr) {
-            cx->fr_sd168[r] = std_push(&e->fr_var168, cx->fr[r]);
-            cx->fr_sd24[r] = std_push(&e->fr_var24, cx->fr[r]);
+            var_put(&e->fr_var168, cx->fr[r], &f168, r);
+            var_put(&e->fr_var24, cx->fr[r], &f24, r);
         }
         if (e->need_oi) {
             double ch = lag_pct_push(&e->oi_pct1, cx->oi[r]);
             cx->oi_change[r] = ch;
-            cx->oi_corr[r] = kz_rcorr_step(&e->oi_corr, ret, ch);
-            cx->oi_sd168[r] = std_push(&e->oi_var168, cx->oi[r]);
-            cx->r_sd24[r] = std_push(&e->r_var24, ret);
+            corr_put(&e->oi_corr, ret, ch, &oc, r);
+            var_put(&e->oi_var168, cx->oi[r], &o168, r);
+            var_put(&e->r_var24, ret, &r24, r);
         }
         if (regime) {
             /* Lag-1 autocorrelation of the last v returns = corr of the v-1 pairs
              * (r[t-1], r[t]). */
-            cx->eff[r] = kz_rcorr_step(&e->eff, e->prev_r, ret);
+            corr_put(&e->eff, e->prev_r, ret, &ef, r);
             e->prev_r = ret;
+        }
+    }
+    double d_rv = kz_rvar_den(&e->core.r_var);
+    FE_IVDEP
+    for (size_t r = 0; r < n; r++) {
+        /* sqrt(24) on every timeframe, as the original (SPEC §1.4; core_rv). */
+        cx->co.rv[r] = std_at(&rv, r, d_rv) * sqrt(24.0);
+    }
+    if (e->need_fr) {
+        double d168 = kz_rvar_den(&e->fr_var168), d24 = kz_rvar_den(&e->fr_var24);
+        FE_IVDEP
+        for (size_t r = 0; r < n; r++) {
+            cx->fr_sd168[r] = std_at(&f168, r, d168);
+            cx->fr_sd24[r] = std_at(&f24, r, d24);
+        }
+    }
+    if (e->need_oi) {
+        double d168 = kz_rvar_den(&e->oi_var168), d24 = kz_rvar_den(&e->r_var24);
+        FE_IVDEP
+        for (size_t r = 0; r < n; r++) {
+            cx->oi_corr[r] = corr_at(&oc, r);
+            cx->oi_sd168[r] = std_at(&o168, r, d168);
+            cx->r_sd24[r] = std_at(&r24, r, d24);
+        }
+    }
+    if (regime) {
+        FE_IVDEP
+        for (size_t r = 0; r < n; r++) {
+            cx->eff[r] = corr_at(&ef, r);
         }
     }
 }

@@ -57,14 +57,14 @@ static inline double rmean_sum(rmean *m, double x)
 {
     double sum = kz_rsum_step(&m->s, x);
     m->run = kz_run_update(m->run, &m->last, x);
-    return m->run >= m->s.r.w ? x * (double)m->s.r.w : sum;
+    return m->run >= m->s.r.w ? x * kz_count_d(m->s.r.w) : sum;
 }
 
 /* The mean for the sum rmean_sum(m, x) has just returned: one state serves a series' rolling
  * sum and mean (VWAP's SUM(V) and Volume_MA's SMA(V)). */
 static inline double rmean_of_sum(const rmean *m, double x, double sum)
 {
-    return m->run >= m->s.r.w ? x : sum / (double)m->s.r.w;
+    return m->run >= m->s.r.w ? x : sum / kz_count_d(m->s.r.w);
 }
 
 static inline double rmean_push(rmean *m, double x)

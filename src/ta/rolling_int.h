@@ -321,13 +321,21 @@ static inline double kz_lag_diff_step(kz_lag_state *s, double x)
 
 /* pandas pct_change(fill_method='pad'): ffill first (only NaN is filled), then x / x.shift(k) - 1.
  */
-static inline double kz_lag_pct_step(kz_lag_state *s, double x)
+/* The pct_change push split in two, for a caller that divides later (the feature engine, over a
+ * block of bars): the padded input in *v and the padded input k pushes earlier in *old; returns
+ * whether the ring was full (otherwise *old is meaningless and the change is NaN). */
+static inline int kz_lag_pct_pair(kz_lag_state *s, double x, double *v, double *old)
 {
     /* One select and an unconditional store: without pad, last is written but never read. */
-    double v = s->pad && isnan(x) ? s->last : x;
-    s->last = v;
-    double old;
-    return kz_ring_store(&s->r, v, &old) ? v / old - 1.0 : NAN;
+    *v = s->pad && isnan(x) ? s->last : x;
+    s->last = *v;
+    return kz_ring_store(&s->r, *v, old);
+}
+
+static inline double kz_lag_pct_step(kz_lag_state *s, double x)
+{
+    double v, old;
+    return kz_lag_pct_pair(s, x, &v, &old) ? v / old - 1.0 : NAN;
 }
 
 /* kz_rext_push with the direction as an argument, so a constant is_max specialises the loop. */
@@ -444,7 +452,7 @@ static inline double kz_count_d(size_t n)
 
 /* Welford add/remove of the pushes that do not refresh. Also while the ring fills (old is the
  * empty slots' NaN then, so only adds run): the push that fills it refreshes every accumulator. */
-static inline double kz_rvar_step(kz_rvar_state *s, double x)
+static inline void kz_rvar_update(kz_rvar_state *s, double x)
 {
     double old;
     int refresh = kz_ring_step(&s->r, x, &old);
@@ -472,14 +480,36 @@ static inline double kz_rvar_step(kz_rvar_state *s, double x)
         s->m = m;
         s->n_ok = n;
     }
-    if (!kz_ring_valid(&s->r)) {
-        return NAN;
-    }
-    if (s->run >= s->r.w) {
-        return 0.0;
-    }
+}
+
+/* What the variance after a push depends on, for callers that finish it later (the feature
+ * engine, over a block of bars, where the division and square root vectorise): *m2 the
+ * accumulated M2; returns NaN while the window is not valid, 0 when it holds w equal values
+ * (pandas: exactly 0) and 1 otherwise. */
+static inline double kz_rvar_state_of(const kz_rvar_state *s, double *m2)
+{
+    *m2 = s->m.m2;
+    return !kz_ring_valid(&s->r) ? NAN : s->run >= s->r.w ? 0.0 : 1.0;
+}
+
+/* The variance from kz_rvar_state_of's flag and M2, den = w - ddof. */
+static inline double kz_var_finish(double flag, double m2, double den)
+{
     /* fmax(m2, 0) without libm's call: NaN and -0 give +0, as fmax does. */
-    return (s->m.m2 > 0.0 ? s->m.m2 : 0.0) / kz_count_d(s->r.w - (size_t)s->ddof);
+    double v = (m2 > 0.0 ? m2 : 0.0) / den;
+    return flag != flag ? NAN : flag == 0.0 ? 0.0 : v;
+}
+
+static inline double kz_rvar_den(const kz_rvar_state *s)
+{
+    return kz_count_d(s->r.w - (size_t)s->ddof);
+}
+
+static inline double kz_rvar_step(kz_rvar_state *s, double x)
+{
+    kz_rvar_update(s, x);
+    double m2, flag = kz_rvar_state_of(s, &m2);
+    return kz_var_finish(flag, m2, kz_rvar_den(s));
 }
 
 /* Bivariate Welford: the co-moment takes dx (before) times y's deviation from the new mean. */
@@ -504,7 +534,7 @@ static inline void kz_corr_remove(kz_comoments *c, double x, double y)
 }
 
 /* As kz_rvar_step, on pairs: a pair takes part when both members are finite. */
-static inline double kz_rcorr_step(kz_rcorr_state *s, double x, double y)
+static inline void kz_rcorr_update(kz_rcorr_state *s, double x, double y)
 {
     size_t p = s->r.pos;
     double oy = s->y[p];
@@ -527,11 +557,35 @@ static inline double kz_rcorr_step(kz_rcorr_state *s, double x, double y)
         }
         s->c = c;
     }
-    if (!kz_ring_valid(&s->r) || s->run_x >= s->r.w || s->run_y >= s->r.w || s->c.mx.m2 <= 0.0 ||
-        s->c.my.m2 <= 0.0) {
-        return NAN;
-    }
-    return s->c.cxy / (sqrt(s->c.mx.m2) * sqrt(s->c.my.m2));
+}
+
+/* What the correlation after a push depends on (as kz_rvar_state_of): the co-moment and the two
+ * M2 in c; returns 0 when the correlation is NaN (window not valid, a side constant: a run of w
+ * equal values or M2 <= 0), 1 otherwise. */
+static inline double kz_rcorr_state_of(const kz_rcorr_state *s, double c[3])
+{
+    c[0] = s->c.cxy;
+    c[1] = s->c.mx.m2;
+    c[2] = s->c.my.m2;
+    return kz_ring_valid(&s->r) && s->run_x < s->r.w && s->run_y < s->r.w && c[1] > 0.0 &&
+                   c[2] > 0.0
+               ? 1.0
+               : 0.0;
+}
+
+/* The correlation from kz_rcorr_state_of's flag, co-moment and M2s. */
+static inline double kz_corr_finish(double flag, double cxy, double m2x, double m2y)
+{
+    /* the clamp only keeps sqrt from a negative M2 (and errno) where the flag discards r */
+    double r = cxy / (sqrt(m2x > 0.0 ? m2x : 0.0) * sqrt(m2y > 0.0 ? m2y : 0.0));
+    return flag != 0.0 ? r : NAN;
+}
+
+static inline double kz_rcorr_step(kz_rcorr_state *s, double x, double y)
+{
+    kz_rcorr_update(s, x, y);
+    double c[3], flag = kz_rcorr_state_of(s, c);
+    return kz_corr_finish(flag, c[0], c[1], c[2]);
 }
 
 /* pandas window/aggregations.pyx ewm() with adjust=True (new weight 1), ignore_na=False: once
