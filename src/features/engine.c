@@ -584,10 +584,10 @@ static inline fe_row row_at(fe_row row, size_t r)
     return (fe_row){row.v + r, row.stride};
 }
 
-/* Column j of the output block (restrict: the block is not one of the engine's columns). */
-static inline double *out_col(fe_row rows, size_t j)
+/* Bar r's cell of column j (a formula loop's store: contiguous in r for the batch's block). */
+static inline void put_at(fe_row rows, size_t j, size_t r, double x)
 {
-    return rows.v + j * rows.stride;
+    rows.v[j * rows.stride + r] = x;
 }
 
 /* Close history and the close-only core: C[t-1], C[t-10] and the core's columns for every later
@@ -749,37 +749,27 @@ static void price_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
         cmin[r] = min_push(&e->cmin, c);
         cmax[r] = max_push(&e->cmax, c);
     }
-    double *restrict ma10 = out_col(rows, F_MA_10), *restrict ma50 = out_col(rows, F_MA_50);
-    double *restrict rs = out_col(rows, F_PRICE_MA_RATIO_SHORT);
-    double *restrict rl = out_col(rows, F_PRICE_MA_RATIO_LONG);
-    double *restrict pm = out_col(rows, F_PRICE_MOMENTUM_14);
-    double *restrict hlp = out_col(rows, F_HIGH_LOW_POSITION);
-    double *restrict ch1 = out_col(rows, F_PRICE_CHANGE_1);
-    double *restrict ch5 = out_col(rows, F_PRICE_CHANGE_5);
-    double *restrict ch20 = out_col(rows, F_PRICE_CHANGE_20);
-    double *restrict rng = out_col(rows, F_PRICE_RANGE), *restrict body =
-                                                             out_col(rows, F_BODY_SIZE);
-    double *restrict up = out_col(rows, F_UPPER_SHADOW), *restrict lo =
-                                                             out_col(rows, F_LOWER_SHADOW);
-    double *restrict pos = out_col(rows, F_PRICE_POSITION), *restrict gap = out_col(rows, F_GAP);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double o = cx->o[r], h = cx->h[r], l = cx->l[r], c = cx->c[r], c1 = cx->c1[r];
-        ma10[r] = cx->co.ma_s[r];
-        ma50[r] = cx->co.ma_l[r];
-        rs[r] = c / cx->co.ma_s[r];
-        rl[r] = c / cx->co.ma_l[r];
-        pm[r] = pct_at(&mom, r);
-        hlp[r] = (c - l) / (h - l + EPS);
-        ch1[r] = cx->co.r[r];
-        ch5[r] = pct_at(&c5, r);
-        ch20[r] = pct_at(&c20, r);
-        rng[r] = (h - l) / c;
-        body[r] = fabs(c - o) / c;
-        up[r] = (h - max2(o, c)) / c;
-        lo[r] = (min2(o, c) - l) / c;
-        pos[r] = sdiv(c - cmin[r], cmax[r] - cmin[r], 0.5);
-        gap[r] = sdiv(o - c1, c1, 0.0);
+        /* the selects before the first store, or GCC does not if-convert the loop */
+        double upper = (h - max2(o, c)) / c, lower = (min2(o, c) - l) / c;
+        double pos = sdiv(c - cmin[r], cmax[r] - cmin[r], 0.5), gap = sdiv(o - c1, c1, 0.0);
+        put_at(rows, F_MA_10, r, cx->co.ma_s[r]);
+        put_at(rows, F_MA_50, r, cx->co.ma_l[r]);
+        put_at(rows, F_PRICE_MA_RATIO_SHORT, r, c / cx->co.ma_s[r]);
+        put_at(rows, F_PRICE_MA_RATIO_LONG, r, c / cx->co.ma_l[r]);
+        put_at(rows, F_PRICE_MOMENTUM_14, r, pct_at(&mom, r));
+        put_at(rows, F_HIGH_LOW_POSITION, r, (c - l) / (h - l + EPS));
+        put_at(rows, F_PRICE_CHANGE_1, r, cx->co.r[r]);
+        put_at(rows, F_PRICE_CHANGE_5, r, pct_at(&c5, r));
+        put_at(rows, F_PRICE_CHANGE_20, r, pct_at(&c20, r));
+        put_at(rows, F_PRICE_RANGE, r, (h - l) / c);
+        put_at(rows, F_BODY_SIZE, r, fabs(c - o) / c);
+        put_at(rows, F_UPPER_SHADOW, r, upper);
+        put_at(rows, F_LOWER_SHADOW, r, lower);
+        put_at(rows, F_PRICE_POSITION, r, pos);
+        put_at(rows, F_GAP, r, gap);
     }
 }
 
@@ -792,7 +782,7 @@ static inline double true_range(double h, double l, double c1)
 
 static void volatility_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
-    double *restrict tr = out_col(rows, F_TR);
+    col tr;
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         tr[r] = true_range(cx->h[r], cx->l[r], cx->c1[r]);
@@ -805,23 +795,17 @@ static void volatility_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row ro
         pct_put(&e->rv_pct, cx->co.rv[r], &rvp, r);
     }
     double wa = rmean_w(&e->tr_ma), wr = rmean_w(&e->rv_ma);
-    double *restrict ret = out_col(rows, F_RETURNS);
-    double *restrict rv = out_col(rows, F_REALIZED_VOLATILITY_20);
-    double *restrict spike = out_col(rows, F_VOLATILITY_SPIKE);
-    double *restrict atr20 = out_col(rows, F_ATR_20), *restrict atrn =
-                                                          out_col(rows, F_ATR_NORMALIZED);
-    double *restrict hv = out_col(rows, F_HIGH_VOL_REGIME), *restrict vc =
-                                                                out_col(rows, F_VOL_CHANGE);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double a = rmean_at(&atr, r, wa);
-        ret[r] = cx->co.r[r];
-        rv[r] = cx->co.rv[r];
-        spike[r] = sdiv(cx->co.rv[r], rmean_at(&rvm, r, wr), 1.0);
-        atr20[r] = a;
-        atrn[r] = a / cx->c[r];
-        hv[r] = flag(cx->rv_high[r]);
-        vc[r] = pct_at(&rvp, r);
+        put_at(rows, F_TR, r, tr[r]);
+        put_at(rows, F_RETURNS, r, cx->co.r[r]);
+        put_at(rows, F_REALIZED_VOLATILITY_20, r, cx->co.rv[r]);
+        put_at(rows, F_VOLATILITY_SPIKE, r, sdiv(cx->co.rv[r], rmean_at(&rvm, r, wr), 1.0));
+        put_at(rows, F_ATR_20, r, a);
+        put_at(rows, F_ATR_NORMALIZED, r, a / cx->c[r]);
+        put_at(rows, F_HIGH_VOL_REGIME, r, flag(cx->rv_high[r]));
+        put_at(rows, F_VOL_CHANGE, r, pct_at(&rvp, r));
     }
 }
 
@@ -842,25 +826,18 @@ static void volume_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
         pct_put(&e->v_pct, v, &vp, r);
     }
     double wv = rmean_w(&e->v_sum), w5 = rmean_w(&e->v_ma5);
-    double *restrict ma = out_col(rows, F_VOLUME_MA_20), *restrict ratio =
-                                                             out_col(rows, F_VOLUME_RATIO);
-    double *restrict pvt = out_col(rows, F_PRICE_VOLUME_TREND), *restrict vw =
-                                                                    out_col(rows, F_VWAP);
-    double *restrict dev = out_col(rows, F_VWAP_DEVIATION), *restrict sp =
-                                                                out_col(rows, F_VOLUME_SPIKE);
-    double *restrict tr = out_col(rows, F_VOLUME_TREND);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double v = cx->v[r], c = cx->c[r];
         double vma = rmean_at(&vs, r, wv);
         double vwap = sdiv(tpv.sum[r], vs.sum[r], tp[r]);
-        ma[r] = vma;
-        ratio[r] = sdiv(v, vma, 1.0);
-        pvt[r] = cx->co.r[r] * pct_at(&vp, r);
-        vw[r] = vwap;
-        dev[r] = sdiv(c - vwap, vwap, 0.0);
-        sp[r] = flag(cx->v_spike[r]);
-        tr[r] = sdiv(rmean_at(&v5, r, w5), vma, 1.0);
+        put_at(rows, F_VOLUME_MA_20, r, vma);
+        put_at(rows, F_VOLUME_RATIO, r, sdiv(v, vma, 1.0));
+        put_at(rows, F_PRICE_VOLUME_TREND, r, cx->co.r[r] * pct_at(&vp, r));
+        put_at(rows, F_VWAP, r, vwap);
+        put_at(rows, F_VWAP_DEVIATION, r, sdiv(c - vwap, vwap, 0.0));
+        put_at(rows, F_VOLUME_SPIKE, r, flag(cx->v_spike[r]));
+        put_at(rows, F_VOLUME_TREND, r, sdiv(rmean_at(&v5, r, w5), vma, 1.0));
     }
 }
 
@@ -876,39 +853,29 @@ static void funding_phase(fe_engine *e, fe_ctx *cx, size_t n, fe_row rows)
 {
     rmean_blk m24, m168;
     pct_blk fp;
-    double *restrict chg = out_col(rows, F_FR_CHANGE);
     for (size_t r = 0; r < n; r++) {
         double fr = cx->fr[r];
         rmean_put(&e->fr_ma24, fr, &m24, r);
         rmean_put(&e->fr_ma168, fr, &m168, r);
-        chg[r] = lag_diff_push(&e->fr_diff, fr);
+        put_at(rows, F_FR_CHANGE, r, lag_diff_push(&e->fr_diff, fr));
         pct_put(&e->fr_pct, fr, &fp, r);
     }
     double w24 = rmean_w(&e->fr_ma24), w168 = rmean_w(&e->fr_ma168);
-    double *restrict ma24c = out_col(rows, F_FR_MA_24), *restrict ma168c =
-                                                            out_col(rows, F_FR_MA_168);
-    double *restrict rate = out_col(rows, F_FR_CHANGE_RATE);
-    double *restrict div = out_col(rows, F_PRICE_FR_DIVERGENCE);
-    double *restrict hi = out_col(rows, F_FR_EXTREME_HIGH), *restrict low =
-                                                                out_col(rows, F_FR_EXTREME_LOW);
-    double *restrict nrm = out_col(rows, F_FR_NORMALIZED), *restrict trend =
-                                                               out_col(rows, F_FR_TREND);
-    double *restrict vol = out_col(rows, F_FR_VOLATILITY);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double fr = cx->fr[r];
         double ma24 = rmean_at(&m24, r, w24), ma168 = rmean_at(&m168, r, w168);
         double z = snorm(fr, ma168, cx->fr_sd168[r]);
         cx->snorm_fr[r] = z;
-        ma24c[r] = ma24;
-        ma168c[r] = ma168;
-        rate[r] = pct_at(&fp, r);
-        div[r] = cx->co.r[r] - fr;
-        hi[r] = flag(cx->fr_high[r]);
-        low[r] = flag(cx->fr_low[r]);
-        nrm[r] = z;
-        trend[r] = ma24 - ma168;
-        vol[r] = cx->fr_sd24[r];
+        put_at(rows, F_FR_MA_24, r, ma24);
+        put_at(rows, F_FR_MA_168, r, ma168);
+        put_at(rows, F_FR_CHANGE_RATE, r, pct_at(&fp, r));
+        put_at(rows, F_PRICE_FR_DIVERGENCE, r, cx->co.r[r] - fr);
+        put_at(rows, F_FR_EXTREME_HIGH, r, flag(cx->fr_high[r]));
+        put_at(rows, F_FR_EXTREME_LOW, r, flag(cx->fr_low[r]));
+        put_at(rows, F_FR_NORMALIZED, r, z);
+        put_at(rows, F_FR_TREND, r, ma24 - ma168);
+        put_at(rows, F_FR_VOLATILITY, r, cx->fr_sd24[r]);
     }
 }
 
@@ -923,48 +890,35 @@ static void oi_phase(fe_engine *e, fe_ctx *cx, size_t n, fe_row rows)
         pct_put(&e->oi_pct24, oi, &p24, r);
     }
     double w24 = rmean_w(&e->oi_ma24), w168 = rmean_w(&e->oi_ma168);
-    double *restrict rate = out_col(rows, F_OI_CHANGE_RATE);
-    double *restrict rate24 = out_col(rows, F_OI_CHANGE_RATE_24H);
-    double *restrict surge = out_col(rows, F_OI_SURGE);
-    double *restrict vadj = out_col(rows, F_VOLATILITY_ADJUSTED_OI);
-    double *restrict ma24c = out_col(rows, F_OI_MA_24), *restrict ma168c =
-                                                            out_col(rows, F_OI_MA_168);
-    double *restrict trend = out_col(rows, F_OI_TREND);
-    double *restrict corr = out_col(rows, F_OI_PRICE_CORRELATION);
-    double *restrict nrm = out_col(rows, F_OI_NORMALIZED);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double oi = cx->oi[r], k = cx->oi_corr[r];
         double ma24 = rmean_at(&m24, r, w24), ma168 = rmean_at(&m168, r, w168);
         double z = snorm(oi, ma168, cx->oi_sd168[r]);
         cx->snorm_oi[r] = z;
-        rate[r] = cx->oi_change[r];
-        rate24[r] = pct_at(&p24, r);
-        surge[r] = flag(cx->oi_surge[r]);
-        vadj[r] = sdiv(oi, cx->r_sd24[r], oi);
-        ma24c[r] = ma24;
-        ma168c[r] = ma168;
-        trend[r] = ma24 / ma168 - 1.0;
+        put_at(rows, F_OI_CHANGE_RATE, r, cx->oi_change[r]);
+        put_at(rows, F_OI_CHANGE_RATE_24H, r, pct_at(&p24, r));
+        put_at(rows, F_OI_SURGE, r, flag(cx->oi_surge[r]));
+        put_at(rows, F_VOLATILITY_ADJUSTED_OI, r, sdiv(oi, cx->r_sd24[r], oi));
+        put_at(rows, F_OI_MA_24, r, ma24);
+        put_at(rows, F_OI_MA_168, r, ma168);
+        put_at(rows, F_OI_TREND, r, ma24 / ma168 - 1.0);
         /* safe_correlation: NaN / ±inf -> 0. */
-        corr[r] = isfinite(k) ? k : 0.0;
-        nrm[r] = z;
+        put_at(rows, F_OI_PRICE_CORRELATION, r, isfinite(k) ? k : 0.0);
+        put_at(rows, F_OI_NORMALIZED, r, z);
     }
 }
 
 static void composite_phase(const fe_ctx *cx, size_t n, fe_row rows)
 {
-    double *restrict ratio = out_col(rows, F_FR_OI_RATIO);
-    double *restrict heat = out_col(rows, F_MARKET_HEAT_INDEX);
-    double *restrict stress = out_col(rows, F_MARKET_STRESS);
-    double *restrict bal = out_col(rows, F_MARKET_BALANCE);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double fr = cx->fr[r], oi_change = cx->oi_change[r];
         double zf = cx->snorm_fr[r], zo = cx->snorm_oi[r];
-        ratio[r] = sdiv(fr, cx->oi[r], 0.0);
-        heat[r] = fr * oi_change;
-        stress[r] = sqrt(zf * zf + zo * zo);
-        bal[r] = flag(fr > 0.0 && oi_change > 0.0);
+        put_at(rows, F_FR_OI_RATIO, r, sdiv(fr, cx->oi[r], 0.0));
+        put_at(rows, F_MARKET_HEAT_INDEX, r, fr * oi_change);
+        put_at(rows, F_MARKET_STRESS, r, sqrt(zf * zf + zo * zo));
+        put_at(rows, F_MARKET_BALANCE, r, flag(fr > 0.0 && oi_change > 0.0));
     }
 }
 
@@ -993,19 +947,15 @@ static void regime_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
     col hh1, ll1;
     shift1(cx->hh, n, &e->prev_hh, hh1);
     shift1(cx->ll, n, &e->prev_ll, ll1);
-    double *restrict ts = out_col(rows, F_TREND_STRENGTH);
-    double *restrict rb = out_col(rows, F_RANGE_BOUND_RATIO);
-    double *restrict bs = out_col(rows, F_BREAKOUT_STRENGTH);
-    double *restrict me = out_col(rows, F_MARKET_EFFICIENCY);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double c = cx->c[r], hh = cx->hh[r], ll = cx->ll[r];
         /* NaN comparisons are false: warm-up rows give 0 (np.where) */
         double up = (c - hh1[r]) / hh1[r], down = (ll1[r] - c) / ll1[r];
-        ts[r] = cx->co.trend[r];
-        rb[r] = sdiv(c - ll, hh - ll, 0.5);
-        bs[r] = c > hh1[r] ? up : c < ll1[r] ? down : 0.0;
-        me[r] = cx->eff[r];
+        put_at(rows, F_TREND_STRENGTH, r, cx->co.trend[r]);
+        put_at(rows, F_RANGE_BOUND_RATIO, r, sdiv(c - ll, hh - ll, 0.5));
+        put_at(rows, F_BREAKOUT_STRENGTH, r, c > hh1[r] ? up : c < ll1[r] ? down : 0.0);
+        put_at(rows, F_MARKET_EFFICIENCY, r, cx->eff[r]);
     }
 }
 
@@ -1044,26 +994,19 @@ static void momentum_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows
         pct_put(&e->c_12, cx->c[r], &roc, r);
     }
     double wd = rmean_w(&e->k_ma3);
-    double *restrict rsi = out_col(rows, F_RSI), *restrict macd = out_col(rows, F_MACD);
-    double *restrict sig = out_col(rows, F_MACD_SIGNAL), *restrict hist =
-                                                             out_col(rows, F_MACD_HISTOGRAM);
-    double *restrict sk = out_col(rows, F_STOCHASTIC_K), *restrict sd =
-                                                             out_col(rows, F_STOCHASTIC_D);
-    double *restrict wr = out_col(rows, F_WILLIAMS_R), *restrict cci = out_col(rows, F_CCI);
-    double *restrict rc = out_col(rows, F_ROC), *restrict mo = out_col(rows, F_MOMENTUM);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double c = cx->c[r];
-        rsi[r] = cx->co.rsi[r];
-        macd[r] = cx->co.macd[r];
-        sig[r] = cx->co.signal[r];
-        hist[r] = cx->co.hist[r];
-        sk[r] = k[r];
-        sd[r] = rmean_at(&d, r, wd);
-        wr[r] = -100.0 * (hh[r] - c) / (hh[r] - ll[r] + EPS);
-        cci[r] = (tp[r] - tp_ma[r]) / (0.015 * mad[r] + EPS);
-        rc[r] = pct_at(&roc, r) * 100.0;
-        mo[r] = c / cx->c10[r];
+        put_at(rows, F_RSI, r, cx->co.rsi[r]);
+        put_at(rows, F_MACD, r, cx->co.macd[r]);
+        put_at(rows, F_MACD_SIGNAL, r, cx->co.signal[r]);
+        put_at(rows, F_MACD_HISTOGRAM, r, cx->co.hist[r]);
+        put_at(rows, F_STOCHASTIC_K, r, k[r]);
+        put_at(rows, F_STOCHASTIC_D, r, rmean_at(&d, r, wd));
+        put_at(rows, F_WILLIAMS_R, r, -100.0 * (hh[r] - c) / (hh[r] - ll[r] + EPS));
+        put_at(rows, F_CCI, r, (tp[r] - tp_ma[r]) / (0.015 * mad[r] + EPS));
+        put_at(rows, F_ROC, r, pct_at(&roc, r) * 100.0);
+        put_at(rows, F_MOMENTUM, r, c / cx->c10[r]);
     }
 }
 
@@ -1077,41 +1020,31 @@ static void pattern_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
     }
     shift1(cx->h, n, &e->prev_h, h1);
     shift1(cx->l, n, &e->prev_l, l1);
-    double *restrict bear = out_col(rows, F_BEAR_DIVERGENCE);
-    double *restrict bull = out_col(rows, F_BULL_DIVERGENCE);
-    double *restrict sup = out_col(rows, F_SUPPORT_DISTANCE);
-    double *restrict res = out_col(rows, F_RESISTANCE_DISTANCE);
-    double *restrict piv = out_col(rows, F_PIVOT_DISTANCE);
-    double *restrict gu = out_col(rows, F_GAP_UP), *restrict gd = out_col(rows, F_GAP_DOWN);
-    double *restrict gs = out_col(rows, F_GAP_SIZE);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
         double o = cx->o[r], c = cx->c[r], hh = cx->hh[r], ll = cx->ll[r], c1 = cx->c1[r];
         double pivot = (h1[r] + l1[r] + c1) / 3.0;
         double g = (o - c1) / c1;
-        bear[r] = flag(ps[r] > 0.0 && rs[r] < 0.0);
-        bull[r] = flag(ps[r] < 0.0 && rs[r] > 0.0);
-        sup[r] = (c - ll) / c;
-        res[r] = (hh - c) / c;
-        piv[r] = (c - pivot) / pivot;
-        gu[r] = flag(g > 0.01);
-        gd[r] = flag(g < -0.01);
-        gs[r] = fabs(g);
+        put_at(rows, F_BEAR_DIVERGENCE, r, flag(ps[r] > 0.0 && rs[r] < 0.0));
+        put_at(rows, F_BULL_DIVERGENCE, r, flag(ps[r] < 0.0 && rs[r] > 0.0));
+        put_at(rows, F_SUPPORT_DISTANCE, r, (c - ll) / c);
+        put_at(rows, F_RESISTANCE_DISTANCE, r, (hh - c) / c);
+        put_at(rows, F_PIVOT_DISTANCE, r, (c - pivot) / pivot);
+        put_at(rows, F_GAP_UP, r, flag(g > 0.01));
+        put_at(rows, F_GAP_DOWN, r, flag(g < -0.01));
+        put_at(rows, F_GAP_SIZE, r, fabs(g));
     }
     for (size_t k = 0; k < 5; k++) {
-        double *restrict fib = out_col(rows, F_FIB_236_DISTANCE + k);
         FE_IVDEP
         for (size_t r = 0; r < n; r++) {
             double c = cx->c[r], hh = cx->hh[r], ll = cx->ll[r];
-            fib[r] = fabs(c - (ll + (hh - ll) * FIB[k])) / c;
+            put_at(rows, F_FIB_236_DISTANCE + k, r, fabs(c - (ll + (hh - ll) * FIB[k])) / c);
         }
     }
 }
 
 static void time_phase(const fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
 {
-    double *restrict hs = out_col(rows, F_HOUR_SIN), *restrict hc = out_col(rows, F_HOUR_COS);
-    double *restrict ds = out_col(rows, F_DOW_SIN), *restrict dc = out_col(rows, F_DOW_COS);
     for (size_t r = 0; r < n; r++) {
         int64_t ts_ms = cx->ts[r];
         int64_t day = floor_div(ts_ms, DAY_MS);
@@ -1119,10 +1052,10 @@ static void time_phase(const fe_engine *e, const fe_ctx *cx, size_t n, fe_row ro
         /* 1970-01-01 was a Thursday: with Monday = 0 the day of week is (day + 3) mod 7. */
         int64_t dow = (day + 3) % 7;
         size_t d = (size_t)(dow < 0 ? dow + 7 : dow);
-        hs[r] = e->hour_sin[hour];
-        hc[r] = e->hour_cos[hour];
-        ds[r] = e->dow_sin[d];
-        dc[r] = e->dow_cos[d];
+        put_at(rows, F_HOUR_SIN, r, e->hour_sin[hour]);
+        put_at(rows, F_HOUR_COS, r, e->hour_cos[hour]);
+        put_at(rows, F_DOW_SIN, r, e->dow_sin[d]);
+        put_at(rows, F_DOW_COS, r, e->dow_cos[d]);
     }
 }
 
