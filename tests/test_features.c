@@ -428,7 +428,7 @@ static void test_quantile_counts(void)
     }
     size_t n_variants = 0;
     for (int isa = FE_ISA_PLAIN; isa <= FE_ISA_AVX512; isa++) {
-        fe_count_fn f = fe_count_variant((fe_count_isa)isa);
+        fe_count_fn f = fe_count_variant((fe_isa)isa);
         if (!f) {
             continue;
         }
@@ -486,7 +486,7 @@ static void test_quantile_flags_equal_sorted(void)
     static double mem[4 * WMAX + 64], rmem[2 * WMAX];
     size_t n_exact_levels = 0;
     for (int isa = FE_ISA_PLAIN; isa <= FE_ISA_AVX512; isa++) {
-        fe_count_fn f = fe_count_variant((fe_count_isa)isa);
+        fe_count_fn f = fe_count_variant((fe_isa)isa);
         for (size_t a = 0; f && a < sizeof ws / sizeof ws[0]; a++) {
             for (size_t b = 0; b < sizeof qs / sizeof qs[0]; b++) {
                 size_t w = ws[a];
@@ -561,6 +561,91 @@ static void test_frame_huge_pages(void)
     kz_market_free(&m);
 }
 
+/* ---------------------------------------------------------------- instruction sets */
+
+/* The engine's raw doubles for m's bars in chunks of 64 (the batch's), all columns of every bar,
+ * computed by an engine created under the current fe_isa; caller frees. */
+static double *engine_doubles(const kz_market *m)
+{
+    kz_feature_params p = kz_feature_params_default();
+    fe_engine *e = NULL;
+    size_t n = m->bars.n;
+    double *out = calloc(n * F_COUNT, sizeof(double));
+    CHECK(out && fe_engine_new(&p, m->tf, 1, 1, &e) == KZ_OK);
+    if (!out || !e) {
+        free(out);
+        fe_engine_free(e);
+        return NULL;
+    }
+    static double blk[F_COUNT * FE_CHUNK];
+    for (size_t i0 = 0; i0 < n; i0 += FE_CHUNK) {
+        size_t nb = n - i0 < FE_CHUNK ? n - i0 : FE_CHUNK;
+        fe_bar bars[FE_CHUNK];
+        for (size_t r = 0; r < nb; r++) {
+            size_t i = i0 + r;
+            const kz_bars *b = &m->bars;
+            bars[r] = (fe_bar){b->ts_ms[i], b->open[i],   b->high[i],    b->low[i],
+                               b->close[i], b->volume[i], m->funding[i], m->oi[i]};
+        }
+        for (size_t k = 0; k < F_COUNT * FE_CHUNK; k++) {
+            blk[k] = NAN;
+        }
+        fe_engine_run(e, bars, nb, blk, FE_CHUNK);
+        for (size_t j = 0; j < F_COUNT; j++) {
+            memcpy(out + j * n + i0, blk + j * FE_CHUNK, nb * sizeof(double));
+        }
+    }
+    fe_engine_free(e);
+    return out;
+}
+
+/* Every instruction-set version of the engine this CPU runs (features_int.h, fe_isa) gives the
+ * baseline version's doubles, on a market with NaN, inf, zero volumes and held values, and so
+ * does the frame kz_features_compute returns under each. */
+static void test_isa_versions_identical(void)
+{
+    kz_market m = synth_market(3000, 1, 1);
+    for (size_t i = 0; i < m.bars.n; i++) {
+        if (i % 397 == 5) {
+            m.bars.volume[i] = NAN;
+        }
+        if (i % 499 == 7) {
+            m.oi[i] = INFINITY;
+        }
+        if (i % 601 < 30) {
+            m.bars.volume[i] = 0.0;
+        }
+    }
+    CHECK(fe_isa_force(FE_ISA_PLAIN));
+    double *want = engine_doubles(&m);
+    kz_frame *want_f = NULL;
+    CHECK(kz_features_compute(&m, NULL, &want_f, NULL, NULL) == KZ_OK);
+    size_t n_versions = 0;
+    for (int isa = FE_ISA_SSE2; isa <= FE_ISA_AVX512; isa++) {
+        if (!fe_isa_force((fe_isa)isa)) {
+            continue;
+        }
+        n_versions++;
+        double *got = engine_doubles(&m);
+        size_t bad = SIZE_MAX;
+        for (size_t k = 0; want && got && k < m.bars.n * F_COUNT && bad == SIZE_MAX; k++) {
+            bad = kz_same_bits(want[k], got[k]) ? SIZE_MAX : k;
+        }
+        CHECK_MSG(want && got && bad == SIZE_MAX, "isa %d: column %zu bar %zu differs", isa,
+                  bad / m.bars.n, bad % m.bars.n);
+        kz_frame *f = NULL;
+        CHECK(kz_features_compute(&m, NULL, &f, NULL, NULL) == KZ_OK);
+        CHECK(f && want_f && frames_identical(f, want_f));
+        kz_frame_free(f);
+        free(got);
+    }
+    fe_isa_auto();
+    printf("instruction-set versions compared with the baseline: %zu\n", n_versions);
+    free(want);
+    kz_frame_free(want_f);
+    kz_market_free(&m);
+}
+
 int main(void)
 {
     test_goldens();
@@ -573,5 +658,6 @@ int main(void)
     test_quantile_counts();
     test_quantile_flags_equal_sorted();
     test_frame_huge_pages();
+    test_isa_versions_identical();
     KZ_TEST_DONE();
 }

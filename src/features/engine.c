@@ -26,12 +26,12 @@
  * high, low, HH, LL, return) is that phase's own state. Within a phase the states run bar by bar
  * and the formulas column by column (see "block columns"), which the compiler vectorises.
  *
- * ISA. fe_engine_run is compiled for AVX-512, AVX2 and baseline x86-64, the version chosen when
- * the program loads (GCC's target_clones; elsewhere one version): wider vectors for the formula
- * loops. Every operation is the same IEEE operation in every version, and none may be fused into
- * an FMA (-std=c11 turns contraction off; FMA is not among the targets), so all three give the
- * same doubles (the tests compare them with the goldens and with each other's outputs through
- * the stream == batch checks on whichever version runs).
+ * ISA. The engine's body is compiled for AVX-512, AVX2 and baseline x86-64 (GCC on x86-64;
+ * elsewhere once), and each engine runs the version for fe_isa_current() (the widest the CPU
+ * runs; tests force each in turn): wider vectors for the formula loops. Every operation is the
+ * same IEEE operation in every version, and none may be fused into an FMA (-std=c11 turns
+ * contraction off; FMA is not among the targets), so all versions give the same doubles
+ * (test_features compares the frames they compute bit for bit).
  */
 #include <math.h>
 #include <stdint.h>
@@ -392,7 +392,11 @@ typedef struct fe_ctx {
     col snorm_fr, snorm_oi; /* for composite; NaN when not computed */
 } fe_ctx;
 
+typedef void (*fe_run_fn)(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride);
+static fe_run_fn run_for(fe_isa isa);
+
 struct fe_engine {
+    fe_run_fn run; /* the body for fe_isa_current() at creation (ISA) */
     kz_feature_params p;
     int64_t tf_ms;
     unsigned g; /* selected groups */
@@ -535,6 +539,7 @@ kz_status fe_engine_new(
         return KZ_ERR_NOMEM;
     }
     e->p = *p;
+    e->run = run_for(fe_isa_current());
     e->g = p->groups;
     e->tf_ms = kz_timeframe_ms(tf);
     e->need_fr = has_funding && (sel(e, KZ_FG_FUNDING) || sel(e, KZ_FG_COMPOSITE));
@@ -1072,15 +1077,16 @@ static void mtf_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
     }
 }
 
-/* One copy per instruction set (see ISA at the top), with every phase inlined into each copy
- * (flatten), since a phase called out of line would run its baseline version. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#    define FE_CLONES __attribute__((flatten, target_clones("avx512f", "avx2", "default")))
+/* The engine's body: every phase over one chunk, inlined with every phase into one function per
+ * instruction set (see ISA at the top; a phase called out of line would run its baseline code). */
+#if defined(__GNUC__)
+#    define FE_ALWAYS_INLINE __attribute__((always_inline)) inline
 #else
-#    define FE_CLONES
+#    define FE_ALWAYS_INLINE inline
 #endif
 
-FE_CLONES void fe_engine_run(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
+static FE_ALWAYS_INLINE void
+engine_run(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
 {
     fe_row rows = {out, stride};
     fe_ctx *cx = &e->ctx;
@@ -1135,4 +1141,43 @@ FE_CLONES void fe_engine_run(fe_engine *e, const fe_bar *bars, size_t n, double 
     if (sel(e, KZ_FG_MTF)) {
         mtf_phase(e, cx, n, rows);
     }
+}
+
+FE_FLATTEN static void
+run_base(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
+{
+    engine_run(e, bars, n, out, stride);
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((flatten, target("avx2"))) static void
+run_avx2(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
+{
+    engine_run(e, bars, n, out, stride);
+}
+
+__attribute__((flatten, target("avx512f"))) static void
+run_avx512(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
+{
+    engine_run(e, bars, n, out, stride);
+}
+#endif
+
+static fe_run_fn run_for(fe_isa isa)
+{
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    if (isa == FE_ISA_AVX512) {
+        return run_avx512;
+    }
+    if (isa == FE_ISA_AVX2) {
+        return run_avx2;
+    }
+#endif
+    (void)isa;
+    return run_base;
+}
+
+void fe_engine_run(fe_engine *e, const fe_bar *bars, size_t n, double *out, size_t stride)
+{
+    e->run(e, bars, n, out, stride);
 }

@@ -120,6 +120,20 @@ typedef struct fe_bar {
 /* Most bars fe_engine_run takes at once (the batch's block length). */
 enum { FE_CHUNK = 64 };
 
+/* Instruction-set versions of the engine's vectorised code (fe_engine_run's formula loops,
+ * window.c's counting pass): engines use the widest the CPU runs, or the one a test forces. All
+ * versions give the same doubles (tested: test_features runs the frame under each). */
+typedef enum { FE_ISA_PLAIN, FE_ISA_SSE2, FE_ISA_AVX2, FE_ISA_AVX512 } fe_isa;
+/* Whether this build and this CPU run isa. */
+int fe_isa_available(fe_isa isa);
+/* The version engines created from now on use. */
+fe_isa fe_isa_current(void);
+/* Tests: engines created from now on use isa (returns 0, changing nothing, if it is not
+ * available); fe_isa_auto() goes back to the widest. Not thread-safe: call with no engine being
+ * created in another thread. */
+int fe_isa_force(fe_isa isa);
+void fe_isa_auto(void);
+
 /* p must already be checked. KZ_ERR_NOMEM. */
 kz_status fe_engine_new(
     const kz_feature_params *p, kz_timeframe tf, int has_funding, int has_oi, fe_engine **out);

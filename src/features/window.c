@@ -109,7 +109,7 @@ static void count_sse2(const double *y, size_t w, double x, size_t *lt_out, size
 }
 #endif
 
-fe_count_fn fe_count_variant(fe_count_isa isa)
+fe_count_fn fe_count_variant(fe_isa isa)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init(); /* idempotent; needed if called before the constructors ran */
@@ -127,14 +127,42 @@ fe_count_fn fe_count_variant(fe_count_isa isa)
     return isa == FE_ISA_PLAIN ? count_plain : NULL;
 }
 
-fe_count_fn fe_count_best(void)
+int fe_isa_available(fe_isa isa)
 {
-    static const fe_count_isa order[] = {FE_ISA_AVX512, FE_ISA_AVX2, FE_ISA_SSE2};
+    return fe_count_variant(isa) != NULL;
+}
+
+static int forced_isa = -1; /* fe_isa_force; -1: the widest available */
+
+fe_isa fe_isa_current(void)
+{
+    if (forced_isa >= 0) {
+        return (fe_isa)forced_isa;
+    }
+    static const fe_isa order[] = {FE_ISA_AVX512, FE_ISA_AVX2, FE_ISA_SSE2};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        fe_count_fn f = fe_count_variant(order[i]);
-        if (f) {
-            return f;
+        if (fe_isa_available(order[i])) {
+            return order[i];
         }
     }
-    return count_plain;
+    return FE_ISA_PLAIN;
+}
+
+int fe_isa_force(fe_isa isa)
+{
+    if (!fe_isa_available(isa)) {
+        return 0;
+    }
+    forced_isa = (int)isa;
+    return 1;
+}
+
+void fe_isa_auto(void)
+{
+    forced_isa = -1;
+}
+
+fe_count_fn fe_count_best(void)
+{
+    return fe_count_variant(fe_isa_current());
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "features_int.h"
 #include "ta/rolling_int.h"
 
 /* ================================================================ memory layout */
@@ -142,10 +143,9 @@ static inline double min_push(ext *s, double x)
 /* The counting pass: #{y < x} in *lt and, if gt is not NULL, #{y > x} in *gt, over y[0..w)
  * (window.c: one version per instruction set; all give the same counts). */
 typedef void (*fe_count_fn)(const double *y, size_t w, double x, size_t *lt, size_t *gt);
-typedef enum { FE_ISA_PLAIN, FE_ISA_SSE2, FE_ISA_AVX2, FE_ISA_AVX512 } fe_count_isa;
-/* The version for isa, or NULL where this build or CPU lacks it (tests compare them all). */
-fe_count_fn fe_count_variant(fe_count_isa isa);
-/* The widest version the CPU runs. */
+/* The version for isa (features_int.h), or NULL where this build or CPU lacks it. */
+fe_count_fn fe_count_variant(fe_isa isa);
+/* The version for fe_isa_current(). */
 fe_count_fn fe_count_best(void);
 
 enum { QWIN_MAX_LEVELS = 2 };
