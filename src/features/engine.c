@@ -607,13 +607,13 @@ static void base_phase(fe_engine *e, fe_ctx *cx, size_t n)
     core_run_but_rv(&e->core, cx->c, n, &cx->co);
 }
 
-/* FE_FLATTEN: inline every call in the function's body (GCC/Clang; elsewhere a no-op). For the
- * moments and quantile phases: the compiler keeps kz_rvar_step, kz_rcorr_step and the quantile
- * windows' pushes out of line (too large to inline at each of their call sites), so every window
- * shared one copy of their data-dependent branches, and each window's pattern (a run of equal
- * funding rates, a refresh) trained the predictor against the next window's. A copy per window
- * keeps the patterns apart (callgrind's branch simulation: -15% mispredicts). The per-window
- * arithmetic is unchanged, so are the doubles. */
+/* FE_FLATTEN: inline every call in the function's body (GCC/Clang; elsewhere a no-op). The
+ * engine's body is flattened into each instruction-set version (run_base, run_avx2, run_avx512).
+ * Besides the vector width, this gives every window its own copy of the pushes' data-dependent
+ * branches (kz_rvar_update, kz_rcorr_update, the quantile windows' pushes): out of line, every
+ * window shared one copy, and each window's pattern (a run of equal funding rates, a refresh)
+ * trained the predictor against the next window's (callgrind's branch simulation: -15%
+ * mispredicts). The per-window arithmetic is unchanged, so are the doubles. */
 #if defined(__GNUC__)
 #    define FE_FLATTEN __attribute__((flatten))
 #else
@@ -661,7 +661,7 @@ static inline double corr_at(const corr_blk *b, size_t r)
 /* Every Welford state (the core's STD(r,v), the FR/OI standard deviations, the correlations) in
  * one loop: each update is a chain of two dependent divisions, and independent chains side by
  * side are what the CPU can overlap; the values are finished over the block after it. */
-FE_FLATTEN static void moments_phase(fe_engine *e, fe_ctx *cx, size_t n)
+static void moments_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     int regime = sel(e, KZ_FG_REGIME);
     var_blk rv, f168, f24, o168, r24;
@@ -719,7 +719,7 @@ FE_FLATTEN static void moments_phase(fe_engine *e, fe_ctx *cx, size_t n)
 }
 
 /* Every quantile window in one loop, likewise (qwin: a ring push and a counting pass). */
-FE_FLATTEN static void quantile_phase(fe_engine *e, fe_ctx *cx, size_t n)
+static void quantile_phase(fe_engine *e, fe_ctx *cx, size_t n)
 {
     int vola = sel(e, KZ_FG_VOLATILITY), volu = sel(e, KZ_FG_VOLUME);
     for (size_t r = 0; r < n; r++) {
