@@ -565,13 +565,12 @@ static void test_frame_huge_pages(void)
 
 /* The engine's raw doubles for m's bars in chunks of 64 (the batch's), all columns of every bar,
  * computed by an engine created under the current fe_isa; caller frees. */
-static double *engine_doubles(const kz_market *m)
+static double *engine_doubles(const kz_market *m, const kz_feature_params *p)
 {
-    kz_feature_params p = kz_feature_params_default();
     fe_engine *e = NULL;
     size_t n = m->bars.n;
     double *out = calloc(n * F_COUNT, sizeof(double));
-    CHECK(out && fe_engine_new(&p, m->tf, 1, 1, &e) == KZ_OK);
+    CHECK(out && fe_engine_new(p, m->tf, 1, 1, &e) == KZ_OK);
     if (!out || !e) {
         free(out);
         fe_engine_free(e);
@@ -600,8 +599,8 @@ static double *engine_doubles(const kz_market *m)
 }
 
 /* Every instruction-set version of the engine this CPU runs (features_int.h, fe_isa) gives the
- * baseline version's doubles, on a market with NaN, inf, zero volumes and held values, and so
- * does the frame kz_features_compute returns under each. */
+ * baseline version's doubles, on a market with NaN, inf, zero volumes and held values, for the
+ * default lookbacks and the shortest ones, and so does the frame kz_features_compute returns. */
 static void test_isa_versions_identical(void)
 {
     kz_market m = synth_market(3000, 1, 1);
@@ -616,33 +615,40 @@ static void test_isa_versions_identical(void)
             m.bars.volume[i] = 0.0;
         }
     }
-    CHECK(fe_isa_force(FE_ISA_PLAIN));
-    double *want = engine_doubles(&m);
-    kz_frame *want_f = NULL;
-    CHECK(kz_features_compute(&m, NULL, &want_f, NULL, NULL) == KZ_OK);
+    kz_feature_params ps[3] = {kz_feature_params_default(), kz_feature_params_default(),
+                               kz_feature_params_default()};
+    ps[1] = (kz_feature_params){1, 3, 3, 1, 1, KZ_FG_ALL};
+    ps[2] = (kz_feature_params){7, 33, 9, 5, 13, KZ_FG_ALL};
     size_t n_versions = 0;
-    for (int isa = FE_ISA_SSE2; isa <= FE_ISA_AVX512; isa++) {
-        if (!fe_isa_force((fe_isa)isa)) {
-            continue;
+    for (size_t k = 0; k < 3; k++) {
+        CHECK(fe_isa_force(FE_ISA_PLAIN));
+        double *want = engine_doubles(&m, &ps[k]);
+        kz_frame *want_f = NULL;
+        CHECK(kz_features_compute(&m, &ps[k], &want_f, NULL, NULL) == KZ_OK);
+        for (int isa = FE_ISA_SSE2; isa <= FE_ISA_AVX512; isa++) {
+            if (!fe_isa_force((fe_isa)isa)) {
+                continue;
+            }
+            n_versions += k == 0;
+            double *got = engine_doubles(&m, &ps[k]);
+            size_t bad = SIZE_MAX;
+            for (size_t c = 0; want && got && c < m.bars.n * F_COUNT && bad == SIZE_MAX; c++) {
+                bad = kz_same_bits(want[c], got[c]) ? SIZE_MAX : c;
+            }
+            CHECK_MSG(want && got && bad == SIZE_MAX,
+                      "params %zu isa %d: column %zu bar %zu differs", k, isa, bad / m.bars.n,
+                      bad % m.bars.n);
+            kz_frame *f = NULL;
+            CHECK(kz_features_compute(&m, &ps[k], &f, NULL, NULL) == KZ_OK);
+            CHECK(f && want_f && frames_identical(f, want_f));
+            kz_frame_free(f);
+            free(got);
         }
-        n_versions++;
-        double *got = engine_doubles(&m);
-        size_t bad = SIZE_MAX;
-        for (size_t k = 0; want && got && k < m.bars.n * F_COUNT && bad == SIZE_MAX; k++) {
-            bad = kz_same_bits(want[k], got[k]) ? SIZE_MAX : k;
-        }
-        CHECK_MSG(want && got && bad == SIZE_MAX, "isa %d: column %zu bar %zu differs", isa,
-                  bad / m.bars.n, bad % m.bars.n);
-        kz_frame *f = NULL;
-        CHECK(kz_features_compute(&m, NULL, &f, NULL, NULL) == KZ_OK);
-        CHECK(f && want_f && frames_identical(f, want_f));
-        kz_frame_free(f);
-        free(got);
+        free(want);
+        kz_frame_free(want_f);
     }
     fe_isa_auto();
     printf("instruction-set versions compared with the baseline: %zu\n", n_versions);
-    free(want);
-    kz_frame_free(want_f);
     kz_market_free(&m);
 }
 
