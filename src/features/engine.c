@@ -195,10 +195,10 @@ static inline void rmean_put(rmean *m, double x, rmean_blk *b, size_t r)
     b->full[r] = m->run >= m->s.r.w ? 1.0 : 0.0;
 }
 
-/* rmean_of_sum for bar r of the block; w is the window length. */
+/* rmean_of_sum for bar r of the block; w is the window length (rmean_w). */
 static inline double rmean_at(const rmean_blk *b, size_t r, double w)
 {
-    return b->full[r] != 0.0 ? b->x[r] : b->sum[r] / w;
+    return rmean_mean(b->full[r] != 0.0, b->x[r], b->sum[r], w);
 }
 
 static inline double rmean_w(const rmean *m)

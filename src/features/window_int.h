@@ -61,11 +61,18 @@ static inline double rmean_sum(rmean *m, double x)
     return m->run >= m->s.r.w ? x * kz_count_d(m->s.r.w) : sum;
 }
 
+/* The mean of a window of w values whose sum is sum (rmean_sum's result) and whose last value
+ * is x: x itself when the run of equal values covers the window (full), as pandas. */
+static inline double rmean_mean(int full, double x, double sum, double w)
+{
+    return full ? x : sum / w;
+}
+
 /* The mean for the sum rmean_sum(m, x) has just returned: one state serves a series' rolling
  * sum and mean (VWAP's SUM(V) and Volume_MA's SMA(V)). */
 static inline double rmean_of_sum(const rmean *m, double x, double sum)
 {
-    return m->run >= m->s.r.w ? x : sum / kz_count_d(m->s.r.w);
+    return rmean_mean(m->run >= m->s.r.w, x, sum, kz_count_d(m->s.r.w));
 }
 
 static inline double rmean_push(rmean *m, double x)
