@@ -11,8 +11,9 @@
 
 #include "kz_test.h"
 
-/* 1 = loaded, 0 = the bars file is absent, -1 = present but reading or building failed. */
-static int kz_real_btc_load(kz_market *m)
+/* 1 = loaded, 0 = the bars file is absent, -1 = present but reading or building failed. The
+ * open interest is added when with_oi (as-of values at most oi_age_ms old; 0 = any age). */
+static inline int kz_real_btc_load_with(kz_market *m, int with_oi, int64_t oi_age_ms)
 {
     kz_bars b = {0};
     kz_series fr = {0}, oi = {0};
@@ -29,23 +30,23 @@ static int kz_real_btc_load(kz_market *m)
         return 0;
     }
     fclose(f);
-    int ok =
-        kz_bars_read_file(bars_p, &o, &b, NULL, NULL) == KZ_OK &&
-        kz_series_read_file(fr_p, KZ_DATA_FUNDING, &o, &fr, NULL, NULL) == KZ_OK &&
-        kz_series_read_file(oi_p, KZ_DATA_OI, &o, &oi, NULL, NULL) == KZ_OK &&
-        kz_market_build("binance", "BTCUSDT", KZ_TF_1H, &b, &fr, &oi, 9 * 3600000LL, 0, m) == KZ_OK;
+    int ok = kz_bars_read_file(bars_p, &o, &b, NULL, NULL) == KZ_OK &&
+             kz_series_read_file(fr_p, KZ_DATA_FUNDING, &o, &fr, NULL, NULL) == KZ_OK &&
+             (!with_oi || kz_series_read_file(oi_p, KZ_DATA_OI, &o, &oi, NULL, NULL) == KZ_OK) &&
+             kz_market_build("binance", "BTCUSDT", KZ_TF_1H, &b, &fr, with_oi ? &oi : NULL,
+                             9 * 3600000LL, oi_age_ms, m) == KZ_OK;
     kz_bars_free(&b);
     kz_series_free(&fr);
     kz_series_free(&oi);
     return ok ? 1 : -1;
 }
 
-/* Load the market into *m (zeroed first), skipping the test when the data is absent; a failed
- * load is a failed check. Returns whether the market loaded. */
-static int kz_real_btc_market(kz_market *m)
+/* Load the market into *m (zeroed first) as kz_real_btc_load_with, skipping the test when the
+ * data is absent; a failed load is a failed check. Returns whether the market loaded. */
+static inline int kz_real_btc_market_with(kz_market *m, int with_oi, int64_t oi_age_ms)
 {
     memset(m, 0, sizeof *m);
-    int got = kz_real_btc_load(m);
+    int got = kz_real_btc_load_with(m, with_oi, oi_age_ms);
     if (got == 0) {
         KZ_SKIP("%s is absent", kz_shared_path("data/funding_the_fall"));
     }
@@ -53,8 +54,14 @@ static int kz_real_btc_market(kz_market *m)
     return got == 1;
 }
 
+/* The market with funding and open interest of any age. */
+static inline int kz_real_btc_market(kz_market *m)
+{
+    return kz_real_btc_market_with(m, 1, 0);
+}
+
 /* Train on m (a check), printing the error when it fails; NULL then. */
-static kz_model *kz_real_train(const kz_market *m, const kz_train_params *p)
+static inline kz_model *kz_real_train(const kz_market *m, const kz_train_params *p)
 {
     kz_model *model = NULL;
     kz_error err;

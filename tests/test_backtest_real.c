@@ -7,34 +7,9 @@
 #include "kizashi/market.h"
 #include "kizashi/strategy.h"
 
+#include "kz_realdata.h"
 #include "kz_test.h"
 #include "test_backtest_gen.h"
-
-static int load(kz_market *m)
-{
-    char bars_path[4096], fr_path[4096];
-    snprintf(bars_path, sizeof bars_path, "%s",
-             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-1h.csv"));
-    snprintf(fr_path, sizeof fr_path, "%s",
-             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-funding.csv"));
-    FILE *f = fopen(bars_path, "r");
-    if (!f) {
-        return 0;
-    }
-    fclose(f);
-    kz_read_opts o = kz_read_opts_default();
-    kz_bars b = {0};
-    kz_series fr = {0};
-    kz_error err;
-    CHECK(kz_bars_read_file(bars_path, &o, &b, NULL, &err) == KZ_OK);
-    CHECK(kz_series_read_file(fr_path, KZ_DATA_FUNDING, &o, &fr, NULL, &err) == KZ_OK);
-    memset(m, 0, sizeof *m);
-    CHECK(kz_market_build("binance", "BTCUSDT", KZ_TF_1H, &b, &fr, NULL, 9 * 3600000LL, 0, m) ==
-          KZ_OK);
-    kz_bars_free(&b);
-    kz_series_free(&fr);
-    return 1;
-}
 
 /* Long from bar 1's open to the last close: the final equity written out by hand. */
 static void test_buy_and_hold_with_funding(const kz_market *m, kz_colset *cs)
@@ -78,8 +53,8 @@ static void test_buy_and_hold_with_funding(const kz_market *m, kz_colset *cs)
 int main(void)
 {
     kz_market m;
-    if (!load(&m)) {
-        KZ_SKIP("no real data under %s", kz_shared_path("data/funding_the_fall"));
+    if (!kz_real_btc_market_with(&m, 0, 0)) {
+        KZ_TEST_DONE();
     }
     kz_colset *cs = NULL;
     kz_error err;

@@ -8,37 +8,8 @@
 #include "kizashi/market.h"
 #include "kizashi/strategy.h"
 
+#include "kz_realdata.h"
 #include "kz_test.h"
-
-static int load(kz_market *m)
-{
-    char bars[4096], fr[4096], oi[4096];
-    snprintf(bars, sizeof bars, "%s",
-             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-1h.csv"));
-    snprintf(fr, sizeof fr, "%s",
-             kz_shared_path("data/funding_the_fall/binance/BTCUSDT-funding.csv"));
-    snprintf(oi, sizeof oi, "%s",
-             kz_shared_path("data/funding_the_fall/hyperliquid/BTC-open-interest-1h.csv"));
-    FILE *f = fopen(bars, "r");
-    if (!f) {
-        return 0;
-    }
-    fclose(f);
-    kz_read_opts o = kz_read_opts_default();
-    kz_bars b = {0};
-    kz_series s_fr = {0}, s_oi = {0};
-    kz_error err;
-    CHECK(kz_bars_read_file(bars, &o, &b, NULL, &err) == KZ_OK);
-    CHECK(kz_series_read_file(fr, KZ_DATA_FUNDING, &o, &s_fr, NULL, &err) == KZ_OK);
-    CHECK(kz_series_read_file(oi, KZ_DATA_OI, &o, &s_oi, NULL, &err) == KZ_OK);
-    memset(m, 0, sizeof *m);
-    CHECK(kz_market_build("binance", "BTCUSDT", KZ_TF_1H, &b, &s_fr, &s_oi, 9 * 3600000LL,
-                          2 * 3600000LL, m) == KZ_OK);
-    kz_bars_free(&b);
-    kz_series_free(&s_fr);
-    kz_series_free(&s_oi);
-    return 1;
-}
 
 /* Stand-in ML columns from past 12-bar returns and noise (no look-ahead). */
 static void add_ml(kz_colset *cs, const kz_market *m)
@@ -138,8 +109,8 @@ static void test_mixed_threads_and_replay(const kz_market *m, const kz_colset *c
 int main(void)
 {
     kz_market m;
-    if (!load(&m)) {
-        KZ_SKIP("no real data under %s", kz_shared_path("data"));
+    if (!kz_real_btc_market_with(&m, 1, 2 * 3600000LL)) {
+        KZ_TEST_DONE();
     }
     kz_colset *cs = NULL;
     kz_error err;
