@@ -1,111 +1,78 @@
-/* The counting pass of the quantile comparisons (window_int.h, qwin_flags): #{y < x} and
- * #{y > x} over a window, once per window per bar. It is most of their cost (w = 168 for the
- * FR and OI windows), so it comes in one version per x86 vector width, chosen at run time from
- * what the CPU supports: the counts are exact integers, the same whichever version runs. */
+/* The counting pass of the quantile comparisons (window_int.h, qwin_flags): #{y < x} or
+ * #{y > x} over a window, once per window (twice for two levels) per bar. It is most of their cost
+ * (w = 168 for the FR and OI windows), so it comes in one version per x86 vector width, chosen at
+ * run time from what the CPU supports: the counts are exact integers, the same whichever version
+ * runs. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "window_int.h"
 
 /* Any target: the plain loop. */
-static void count_plain(const double *y, size_t w, double x, size_t *lt_out, size_t *gt_out)
+static size_t count_plain(const double *y, size_t w, double x, int above)
 {
-    size_t lt = 0, gt = 0;
+    size_t c = 0;
     for (size_t i = 0; i < w; i++) {
-        lt += y[i] < x;
-        gt += y[i] > x;
+        c += above ? y[i] > x : y[i] < x;
     }
-    *lt_out = lt;
-    if (gt_out) {
-        *gt_out = gt;
-    }
+    return c;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #    include <immintrin.h>
 
 /* AVX-512: eight values per compare into a mask register, counted by popcount; the last
- * w mod 8 values through a masked compare (a masked load reads nothing past the window). One
- * pass per count: the one-sided windows need only lt, and the second pass re-reads L1. */
+ * w mod 8 values through a masked compare (a masked load reads nothing past the window). */
 __attribute__((target("avx512f,popcnt"))) static size_t
-count_avx512_lt(const double *y, size_t w, __m512d vx, int cmp_gt)
+count_avx512(const double *y, size_t w, double x, int above)
 {
+    const __m512d vx = _mm512_set1_pd(x);
     size_t c = 0, i = 0;
     for (; i + 8 <= w; i += 8) {
         __m512d v = _mm512_loadu_pd(y + i);
         __mmask8 k =
-            cmp_gt ? _mm512_cmp_pd_mask(v, vx, _CMP_GT_OQ) : _mm512_cmp_pd_mask(v, vx, _CMP_LT_OQ);
+            above ? _mm512_cmp_pd_mask(v, vx, _CMP_GT_OQ) : _mm512_cmp_pd_mask(v, vx, _CMP_LT_OQ);
         c += (size_t)__builtin_popcount(k);
     }
     if (i < w) {
         __mmask8 m = (__mmask8)((1u << (w - i)) - 1u);
         __m512d v = _mm512_maskz_loadu_pd(m, y + i);
-        __mmask8 k = cmp_gt ? _mm512_mask_cmp_pd_mask(m, v, vx, _CMP_GT_OQ)
-                            : _mm512_mask_cmp_pd_mask(m, v, vx, _CMP_LT_OQ);
+        __mmask8 k = above ? _mm512_mask_cmp_pd_mask(m, v, vx, _CMP_GT_OQ)
+                           : _mm512_mask_cmp_pd_mask(m, v, vx, _CMP_LT_OQ);
         c += (size_t)__builtin_popcount(k);
     }
     return c;
 }
 
-__attribute__((target("avx512f,popcnt"))) static void
-count_avx512(const double *y, size_t w, double x, size_t *lt_out, size_t *gt_out)
-{
-    const __m512d vx = _mm512_set1_pd(x);
-    *lt_out = count_avx512_lt(y, w, vx, 0);
-    if (gt_out) {
-        *gt_out = count_avx512_lt(y, w, vx, 1);
-    }
-}
-
-/* AVX2: four values per compare, counted from the sign-bit mask. */
-__attribute__((target("avx2,popcnt"))) static void
-count_avx2(const double *y, size_t w, double x, size_t *lt_out, size_t *gt_out)
+/* AVX2: four values per compare, counted from the sign-bit mask; the rest one by one. */
+__attribute__((target("avx2,popcnt"))) static size_t
+count_avx2(const double *y, size_t w, double x, int above)
 {
     const __m256d vx = _mm256_set1_pd(x);
-    size_t lt = 0, gt = 0, i = 0;
+    size_t c = 0, i = 0;
     for (; i + 4 <= w; i += 4) {
         __m256d v = _mm256_loadu_pd(y + i);
-        lt += (size_t)__builtin_popcount(
-            (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, vx, _CMP_LT_OQ)));
-        gt += (size_t)__builtin_popcount(
-            (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, vx, _CMP_GT_OQ)));
+        __m256d k = above ? _mm256_cmp_pd(v, vx, _CMP_GT_OQ) : _mm256_cmp_pd(v, vx, _CMP_LT_OQ);
+        c += (size_t)__builtin_popcount((unsigned)_mm256_movemask_pd(k));
     }
-    for (; i < w; i++) {
-        lt += y[i] < x;
-        gt += y[i] > x;
-    }
-    *lt_out = lt;
-    if (gt_out) {
-        *gt_out = gt;
-    }
+    return c + count_plain(y + i, w - i, x, above);
 }
 
 /* SSE2 (every x86-64): two values per compare; a true lane is all ones, i.e. -1 as an integer,
  * so subtracting the mask counts it. */
-static void count_sse2(const double *y, size_t w, double x, size_t *lt_out, size_t *gt_out)
+static size_t count_sse2(const double *y, size_t w, double x, int above)
 {
     const __m128d vx = _mm_set1_pd(x);
-    __m128i clt = _mm_setzero_si128(), cgt = _mm_setzero_si128();
+    __m128i acc = _mm_setzero_si128();
     size_t i = 0;
     for (; i + 2 <= w; i += 2) {
         __m128d v = _mm_loadu_pd(y + i);
-        clt = _mm_sub_epi64(clt, _mm_castpd_si128(_mm_cmplt_pd(v, vx)));
-        if (gt_out) {
-            cgt = _mm_sub_epi64(cgt, _mm_castpd_si128(_mm_cmpgt_pd(v, vx)));
-        }
+        __m128d k = above ? _mm_cmpgt_pd(v, vx) : _mm_cmplt_pd(v, vx);
+        acc = _mm_sub_epi64(acc, _mm_castpd_si128(k));
     }
-    uint64_t c[2], g[2];
-    _mm_storeu_si128((__m128i *)c, clt);
-    _mm_storeu_si128((__m128i *)g, cgt);
-    size_t lt = (size_t)(c[0] + c[1]), gt = (size_t)(g[0] + g[1]);
-    for (; i < w; i++) {
-        lt += y[i] < x;
-        gt += y[i] > x;
-    }
-    *lt_out = lt;
-    if (gt_out) {
-        *gt_out = gt;
-    }
+    uint64_t c[2];
+    _mm_storeu_si128((__m128i *)c, acc);
+    return (size_t)(c[0] + c[1]) + count_plain(y + i, w - i, x, above);
 }
 #endif
 

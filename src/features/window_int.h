@@ -147,9 +147,9 @@ static inline double min_push(ext *s, double x)
  * the window holds a value of magnitude above 1e300 (b - a could overflow), the flags come from a
  * sorted copy of the window instead (qwin_exact). */
 
-/* The counting pass: #{y < x} in *lt and, if gt is not NULL, #{y > x} in *gt, over y[0..w)
- * (window.c: one version per instruction set; all give the same counts). */
-typedef void (*fe_count_fn)(const double *y, size_t w, double x, size_t *lt, size_t *gt);
+/* The counting pass: #{y > x} if above, else #{y < x}, over y[0..w) (window.c: one version per
+ * instruction set; all give the same counts). */
+typedef size_t (*fe_count_fn)(const double *y, size_t w, double x, int above);
 /* The version for isa (features_int.h), or NULL where this build or CPU lacks it. */
 fe_count_fn fe_count_variant(fe_isa isa);
 /* The version for fe_isa_current(). */
@@ -195,6 +195,7 @@ static inline void qwin_layout(qwin *s, size_t w, const double *q, size_t n_q, c
     s->sorted = sorted;
     s->count = fe_count_best();
     s->rank_kept = 0;
+    s->rank_lt = s->rank_gt = 0;
     for (size_t i = 0; i < n_q; i++) {
         kz_quantile_pos(w, q[i], &s->lo[i], &s->frac[i]);
         s->rank_ok[i] = s->frac[i] < 1.0 - 0x1p-50;
@@ -210,20 +211,18 @@ static inline void qwin_push(qwin *s, double x)
     /* kept only for a valid window, so old is finite; x == rank_x means x is finite too */
     if (s->rank_kept && x == s->rank_x) {
         s->rank_lt -= old < x;
-        s->rank_gt -= old > x;
+        if (s->n_level == 2) {
+            s->rank_gt -= old > x;
+        }
     } else {
         s->rank_kept = 0;
     }
 }
 
-/* x's rank in the window (lt, gt) and, for the tie cases of qwin_rank_above/below, the nearest
- * values on each side: max{y < x} and min{y > x}, scanned only when needed (rarely: when x is
- * next to the quantile's position). Order-free, so any scan order gives the same doubles (up to
- * the sign of a zero among equal candidates, which changes no flag, see above). */
-typedef struct qrank {
-    size_t lt, gt;
-} qrank;
-
+/* For the tie cases of qwin_rank_above/below, the nearest values on each side of x: max{y < x}
+ * and min{y > x}, scanned only when needed (rarely: when x is next to the quantile's position).
+ * Order-free, so any scan order gives the same doubles (up to the sign of a zero among equal
+ * candidates, which changes no flag, see above). */
 static inline double qwin_max_below(const double *y, size_t w, double x)
 {
     double m = -INFINITY;
@@ -248,25 +247,25 @@ static inline int qwin_by_rank(const qwin *s, size_t i)
     return s->rank_ok[i] && s->n_huge == 0;
 }
 
-/* x > Q_i from x's rank k (qwin_by_rank). */
-static inline int qwin_rank_above(const qwin *s, size_t i, const qrank *k, double x)
+/* x > Q_i from x's rank (rank_lt; qwin_by_rank). */
+static inline int qwin_rank_above(const qwin *s, size_t i, double x)
 {
-    size_t lo = s->lo[i], w = s->r.w;
+    size_t lo = s->lo[i], w = s->r.w, lt = s->rank_lt;
     double f = s->frac[i];
     if (f == 0.0 || lo + 1 >= w) { /* Q = s[lo] */
-        return k->lt >= lo + 1;
+        return lt >= lo + 1;
     }
-    if (k->lt != lo + 1) {
-        return k->lt > lo + 1;
+    if (lt != lo + 1) {
+        return lt > lo + 1;
     }
     const double pair[2] = {qwin_max_below(s->r.buf, w, x), x};
     return x > kz_sorted_quantile_at(pair, 2, 0, f);
 }
 
-/* x < Q_i from x's rank k (qwin_by_rank). */
-static inline int qwin_rank_below(const qwin *s, size_t i, const qrank *k, double x)
+/* x < Q_i from x's rank (rank_gt: a two-level window's level 1; qwin_by_rank). */
+static inline int qwin_rank_below(const qwin *s, size_t i, double x)
 {
-    size_t lo = s->lo[i], w = s->r.w, le = w - k->gt;
+    size_t lo = s->lo[i], w = s->r.w, le = w - s->rank_gt;
     double f = s->frac[i];
     if (f == 0.0 || lo + 1 >= w) {
         return le <= lo;
@@ -290,7 +289,8 @@ static inline double qwin_exact(const qwin *s, size_t i)
 }
 
 /* x (the value just pushed) > Q_0 in *above and, for a window with two levels, x < Q_1 in *below
- * (NULL otherwise); both false while the window is not valid (a NaN quantile compares false). */
+ * (NULL for a one-level window); both false while the window is not valid (a NaN quantile
+ * compares false). */
 static inline void qwin_flags(qwin *s, double x, int *above, int *below)
 {
     *above = 0;
@@ -301,16 +301,17 @@ static inline void qwin_flags(qwin *s, double x, int *above, int *below)
         s->rank_kept = 0;
         return;
     }
-    if (!s->rank_kept) {
-        s->rank_gt = 0; /* counted for the two-level windows only */
-        s->count(s->r.buf, s->r.w, x, &s->rank_lt, below ? &s->rank_gt : NULL);
+    if (!s->rank_kept) { /* rank_gt: the two-level windows only */
+        s->rank_lt = s->count(s->r.buf, s->r.w, x, 0);
+        if (s->n_level == 2) {
+            s->rank_gt = s->count(s->r.buf, s->r.w, x, 1);
+        }
         s->rank_kept = 1;
         s->rank_x = x;
     }
-    qrank k = {s->rank_lt, s->rank_gt};
-    *above = qwin_by_rank(s, 0) ? qwin_rank_above(s, 0, &k, x) : x > qwin_exact(s, 0);
+    *above = qwin_by_rank(s, 0) ? qwin_rank_above(s, 0, x) : x > qwin_exact(s, 0);
     if (below) {
-        *below = qwin_by_rank(s, 1) ? qwin_rank_below(s, 1, &k, x) : x < qwin_exact(s, 1);
+        *below = qwin_by_rank(s, 1) ? qwin_rank_below(s, 1, x) : x < qwin_exact(s, 1);
     }
 }
 
