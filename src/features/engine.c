@@ -70,16 +70,18 @@ static inline double min2(double x, double y)
     return isnan(x) ? y : isnan(y) ? x : (x < y ? x : y);
 }
 
-/* Where a row's cells go: column j at v[j * stride] (1 for a plain row; the batch writes a
- * column-major block, so that cleaning and narrowing it into the frame is a contiguous pass). */
+/* Where the cells go: bar r's column j at v[j * stride + r] (stride 1 for the stream's one row;
+ * the batch writes a column-major block, so that cleaning and narrowing it into the frame is a
+ * contiguous pass). */
 typedef struct fe_row {
     double *v;
     size_t stride;
 } fe_row;
 
-static inline void put(fe_row row, size_t j, double x)
+/* Bar r's cell of column j (a formula loop's store: contiguous in r for the batch's block). */
+static inline void put_at(fe_row rows, size_t j, size_t r, double x)
 {
-    row.v[j * row.stride] = x;
+    rows.v[j * rows.stride + r] = x;
 }
 
 static inline double flag(int cond)
@@ -291,11 +293,18 @@ static void core_run_but_rv(close_core *c, const double *close, size_t n, core_c
     }
 }
 
-/* rv of bar r from the return core_run_but_rv has computed. */
+/* Realized volatility from the standard deviation of the returns: sqrt(24) on every timeframe,
+ * as the original (SPEC §1.4). */
+static inline double rv_of_std(double sd)
+{
+    return sd * sqrt(24.0);
+}
+
+/* rv of bar r from the return core_run_but_rv has computed (a higher timeframe's bar; the base
+ * bars' rv is finished over the block in moments_phase). */
 static inline void core_rv(close_core *c, core_cols *o, size_t r)
 {
-    /* sqrt(24) on every timeframe, as the original (SPEC §1.4). */
-    o->rv[r] = std_push(&c->r_var, o->r[r]) * sqrt(24.0);
+    o->rv[r] = rv_of_std(std_push(&c->r_var, o->r[r]));
 }
 
 /* ================================================================ higher timeframes */
@@ -351,8 +360,8 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
-static void
-htf_push(htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, fe_row row, size_t first)
+static void htf_push(
+    htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, fe_row rows, size_t r, size_t first)
 {
     /* Bars arrive in time order, so most share the last bar's bucket: that test saves the
      * 64-bit division by the (run-time) bucket length on most bars. */
@@ -370,7 +379,7 @@ htf_push(htf_state *h, int64_t ts_ms, int64_t tf_ms, double close, fe_row row, s
         htf_finalize(h);
     }
     for (size_t k = 0; k < N_MTF; k++) {
-        put(row, first + k, h->reading[k]);
+        put_at(rows, first + k, r, h->reading[k]);
     }
 }
 
@@ -584,17 +593,6 @@ void fe_engine_free(fe_engine *e)
  * Each phase runs its group over the n bars of the chunk (see "block columns"): the states bar
  * by bar, then the formulas column by column, bar r's cell j going to out[j * stride + r]. */
 
-static inline fe_row row_at(fe_row row, size_t r)
-{
-    return (fe_row){row.v + r, row.stride};
-}
-
-/* Bar r's cell of column j (a formula loop's store: contiguous in r for the batch's block). */
-static inline void put_at(fe_row rows, size_t j, size_t r, double x)
-{
-    rows.v[j * rows.stride + r] = x;
-}
-
 /* Close history and the close-only core: C[t-1], C[t-10] and the core's columns for every later
  * phase (rv: moments_phase). */
 static void base_phase(fe_engine *e, fe_ctx *cx, size_t n)
@@ -690,8 +688,7 @@ static void moments_phase(fe_engine *e, fe_ctx *cx, size_t n)
     double d_rv = kz_rvar_den(&e->core.r_var);
     FE_IVDEP
     for (size_t r = 0; r < n; r++) {
-        /* sqrt(24) on every timeframe, as the original (SPEC §1.4; core_rv). */
-        cx->co.rv[r] = std_at(&rv, r, d_rv) * sqrt(24.0);
+        cx->co.rv[r] = rv_of_std(std_at(&rv, r, d_rv));
     }
     if (e->need_fr) {
         double d168 = kz_rvar_den(&e->fr_var168), d24 = kz_rvar_den(&e->fr_var24);
@@ -1071,8 +1068,7 @@ static void mtf_phase(fe_engine *e, const fe_ctx *cx, size_t n, fe_row rows)
             continue;
         }
         for (size_t r = 0; r < n; r++) {
-            htf_push(&e->htf[k], cx->ts[r], e->tf_ms, cx->c[r], row_at(rows, r),
-                     F_RETURNS_4H + k * N_MTF);
+            htf_push(&e->htf[k], cx->ts[r], e->tf_ms, cx->c[r], rows, r, F_RETURNS_4H + k * N_MTF);
         }
     }
 }

@@ -320,10 +320,10 @@ static inline double kz_lag_diff_step(kz_lag_state *s, double x)
 }
 
 /* pandas pct_change(fill_method='pad'): ffill first (only NaN is filled), then x / x.shift(k) - 1.
- */
-/* The pct_change push split in two, for a caller that divides later (the feature engine, over a
- * block of bars): the padded input in *v and the padded input k pushes earlier in *old; returns
- * whether the ring was full (otherwise *old is meaningless and the change is NaN). */
+ * The push split in two, for a caller that divides later (the feature engine, over a block of
+ * bars): the padded input in *v and the padded input k pushes earlier in *old; returns whether
+ * the ring was full (otherwise *old is meaningless and the change is NaN). kz_lag_pct_step is
+ * the whole push. */
 static inline int kz_lag_pct_pair(kz_lag_state *s, double x, double *v, double *old)
 {
     /* One select and an unconditional store: without pad, last is written but never read. */
