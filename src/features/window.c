@@ -21,8 +21,8 @@ static size_t count_plain(const double *y, size_t w, double x, int above)
 #if defined(__x86_64__) && defined(__GNUC__)
 #    include <immintrin.h>
 
-/* AVX-512: eight values per compare into a mask register, counted by popcount; the last
- * w mod 8 values through a masked compare (a masked load reads nothing past the window). */
+/* AVX-512: eight values per compare into a mask register, counted by popcount; the rest one by
+ * one. */
 __attribute__((target("avx512f,popcnt"))) static size_t
 count_avx512(const double *y, size_t w, double x, int above)
 {
@@ -34,14 +34,7 @@ count_avx512(const double *y, size_t w, double x, int above)
             above ? _mm512_cmp_pd_mask(v, vx, _CMP_GT_OQ) : _mm512_cmp_pd_mask(v, vx, _CMP_LT_OQ);
         c += (size_t)__builtin_popcount(k);
     }
-    if (i < w) {
-        __mmask8 m = (__mmask8)((1u << (w - i)) - 1u);
-        __m512d v = _mm512_maskz_loadu_pd(m, y + i);
-        __mmask8 k = above ? _mm512_mask_cmp_pd_mask(m, v, vx, _CMP_GT_OQ)
-                           : _mm512_mask_cmp_pd_mask(m, v, vx, _CMP_LT_OQ);
-        c += (size_t)__builtin_popcount(k);
-    }
-    return c;
+    return c + count_plain(y + i, w - i, x, above);
 }
 
 /* AVX2: four values per compare, counted from the sign-bit mask; the rest one by one. */
